@@ -1,0 +1,97 @@
+#include "strutil.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool str_has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool str_has_suffix(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+
+    return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool str_eq_ci(const char *a, const char *b)
+{
+    return strcasecmp(a, b) == 0;
+}
+
+const char *str_trim(const char *s, size_t *len)
+{
+    size_t n;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    *len = n;
+    return s;
+}
+
+void str_rtrim_inplace(char *s)
+{
+    size_t n = strlen(s);
+
+    while (n > 0 && strchr("\r\n \t", s[n - 1]))
+        s[--n] = '\0';
+}
+
+bool str_is_true(const char *s)
+{
+    return s && (str_eq_ci(s, "true") || strcmp(s, "1") == 0 ||
+                 str_eq_ci(s, "yes") || str_eq_ci(s, "on"));
+}
+
+int str_to_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s || isspace((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+void str_split_append(const char *s, char sep, char ***items, size_t *n)
+{
+    const char *start = s;
+
+    for (;;) {
+        const char *end = strchr(start, sep);
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        char *piece = xstrndup(start, len);
+        size_t tlen;
+        const char *t = str_trim(piece, &tlen);
+
+        if (tlen > 0) {
+            *items = xrealloc(*items, (*n + 2) * sizeof(**items));
+            (*items)[(*n)++] = xstrndup(t, tlen);
+            (*items)[*n] = NULL;
+        }
+        free(piece);
+        if (!end)
+            break;
+        start = end + 1;
+    }
+}
+
+void str_list_free(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}

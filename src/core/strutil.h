@@ -1,0 +1,35 @@
+/*
+ * strutil.h - small string helpers that the standard library lacks.
+ */
+#ifndef ECR_RENEW_STRUTIL_H
+#define ECR_RENEW_STRUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+bool str_eq_ci(const char *a, const char *b);
+
+/* Returns s with leading and trailing ASCII whitespace skipped; *len is
+ * set to the trimmed length. Does not modify s. */
+const char *str_trim(const char *s, size_t *len);
+
+/* Trims trailing '\r', '\n', ' ' and '\t' in place. */
+void str_rtrim_inplace(char *s);
+
+/* "true"/"1"/"yes"/"on" (any case) are true; everything else false. */
+bool str_is_true(const char *s);
+
+/* Strict decimal parse of a whole string into a long within [min, max].
+ * Returns 0 on success, -1 on any junk, overflow or range error. */
+int str_to_long(const char *s, long min, long max, long *out)
+    __attribute__((warn_unused_result));
+
+/* Splits s at sep into a NULL-terminated array of trimmed, non-empty,
+ * newly allocated strings appended to *items (count in *n). */
+void str_split_append(const char *s, char sep, char ***items, size_t *n);
+
+void str_list_free(char **items, size_t n);
+
+#endif

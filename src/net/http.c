@@ -1,0 +1,351 @@
+#include "http.h"
+#include "../core/secret.h"
+#include "../core/xalloc.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define HTTP_DEFAULT_TIMEOUT_MS 30000L
+#define HTTP_CONNECT_TIMEOUT_MS 10000L
+#define HTTP_MAX_RESPONSE_HEADERS 100
+
+struct http_client {
+    CURL *curl;
+    struct http_tls tls;
+    long connections;
+};
+
+void http_global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void http_global_cleanup(void)
+{
+    curl_global_cleanup();
+}
+
+struct http_client *http_client_new(const struct http_tls *tls)
+{
+    struct http_client *c = xcalloc(1, sizeof(*c));
+
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        free(c);
+        return NULL;
+    }
+    if (tls)
+        c->tls = *tls;
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    curl_easy_cleanup(c->curl);
+    free(c);
+}
+
+long http_client_connections(const struct http_client *c)
+{
+    return c->connections;
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_response *resp = userdata;
+    size_t n = size * nmemb;
+
+    /* Returning less than n makes libcurl fail with CURLE_WRITE_ERROR,
+     * which is how an oversized answer is refused. */
+    if (buf_add(&resp->body, ptr, n) != BUF_OK)
+        return 0;
+    return n;
+}
+
+static void add_response_header(struct http_response *resp, const char *line,
+                                size_t n)
+{
+    const char *colon = memchr(line, ':', n);
+    const char *v, *end = line + n;
+    struct http_response_header *h;
+
+    if (!colon || resp->n_headers >= HTTP_MAX_RESPONSE_HEADERS)
+        return;
+    for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+        ;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    resp->headers = xrealloc(resp->headers,
+                             (resp->n_headers + 1) * sizeof(*resp->headers));
+    h = &resp->headers[resp->n_headers++];
+    h->name = xstrndup(line, (size_t)(colon - line));
+    for (char *p = h->name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    h->value = xstrndup(v, (size_t)(end - v));
+}
+
+static void clear_headers(struct http_response *resp)
+{
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        free(resp->headers[i].name);
+        free(resp->headers[i].value);
+    }
+    free(resp->headers);
+    resp->headers = NULL;
+    resp->n_headers = 0;
+}
+
+/* libcurl calls this for every header line of every response, including
+ * interim 100-continue and proxy CONNECT answers: a status line starts a
+ * new set, so only the final response's headers remain. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct http_response *resp = userdata;
+    size_t n = size * nmemb;
+
+    if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0)
+        clear_headers(resp);
+    else
+        add_response_header(resp, ptr, n);
+    return n;
+}
+
+static void set_blob(CURL *curl, CURLoption opt, const char *pem)
+{
+    struct curl_blob blob = {(void *)pem, strlen(pem), CURL_BLOB_COPY};
+
+    curl_easy_setopt(curl, opt, &blob);
+}
+
+static void apply_tls(CURL *curl, const struct http_tls *tls)
+{
+    if (tls->ca_file)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
+    if (tls->ca_pem)
+        set_blob(curl, CURLOPT_CAINFO_BLOB, tls->ca_pem);
+    if (tls->client_cert_file)
+        curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert_file);
+    if (tls->client_cert_pem)
+        set_blob(curl, CURLOPT_SSLCERT_BLOB, tls->client_cert_pem);
+    if (tls->client_key_file)
+        curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key_file);
+    if (tls->client_key_pem)
+        set_blob(curl, CURLOPT_SSLKEY_BLOB, tls->client_key_pem);
+    if (tls->client_cert_file || tls->client_cert_pem)
+        curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls->insecure ? 0L : 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls->insecure ? 0L : 2L);
+}
+
+static struct curl_slist *build_headers(const struct http_request *req)
+{
+    struct curl_slist *list = NULL;
+
+    for (size_t i = 0; i < req->n_headers; i++) {
+        char *line = xasprintf("%s: %s", req->headers[i].name,
+                               req->headers[i].value);
+        list = curl_slist_append(list, line);
+        secret_free_str(line); /* may carry a session token */
+    }
+    /* Keep libcurl from adding headers nobody signed or asked for. */
+    list = curl_slist_append(list, "Expect:");
+    list = curl_slist_append(list, "Accept:");
+    return list;
+}
+
+/* Wipes the copies libcurl made of our header lines before freeing. */
+static void free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next)
+        secret_wipe(l->data, strlen(l->data));
+    curl_slist_free_all(list);
+}
+
+/* tls-server-name: ask libcurl for the server name (so SNI and the
+ * certificate check use it) while connecting to the URL's real host. */
+static enum er_code apply_server_name(CURL *curl, const char *url,
+                                      const char *server_name,
+                                      struct curl_slist **connect_to,
+                                      char **effective_url,
+                                      struct er_error *err)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *line;
+    enum er_code rc = ER_OK;
+
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+            CURLUE_OK ||
+        curl_url_set(u, CURLUPART_HOST, server_name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, effective_url, 0) != CURLUE_OK) {
+        rc = er_set(err, ER_CONFIG, "cannot use tls-server-name %s with %s",
+                    server_name, url);
+        goto out;
+    }
+    line = xasprintf("%s:%s:%s:%s", server_name, port, host, port);
+    *connect_to = curl_slist_append(NULL, line);
+    free(line);
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, *connect_to);
+out:
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+static void set_method_and_body(CURL *curl, const struct http_request *req)
+{
+    if (strcmp(req->method, "GET") == 0) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    curl_easy_setopt(curl, CURLOPT_POST, 1L);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     (curl_off_t)(req->body ? req->body_len : 0));
+    if (strcmp(req->method, "POST") != 0)
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
+}
+
+static void setup_easy(struct http_client *c, const struct http_request *req,
+                       struct http_response *resp)
+{
+    CURL *curl = c->curl;
+
+    curl_easy_reset(curl);
+    curl_easy_setopt(curl, CURLOPT_URL, req->url);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "ecr-renew/" ECR_RENEW_VERSION);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
+                     req->timeout_ms > 0 ? req->timeout_ms
+                                         : HTTP_DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    apply_tls(curl, &c->tls);
+    set_method_and_body(curl, req);
+}
+
+enum er_code http_do(struct http_client *c, const struct http_request *req,
+                     struct http_response *resp, struct er_error *err)
+{
+    struct curl_slist *headers = build_headers(req);
+    struct curl_slist *connect_to = NULL;
+    char *effective_url = NULL;
+    const char *what = req->what ? req->what : req->method;
+    long new_conns = 0;
+    enum er_code rc = ER_OK;
+    CURLcode cc;
+
+    http_response_reset(resp);
+    setup_easy(c, req, resp);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
+    if (c->tls.server_name) {
+        rc = apply_server_name(c->curl, req->url, c->tls.server_name,
+                               &connect_to, &effective_url, err);
+        if (rc != ER_OK)
+            goto out;
+        curl_easy_setopt(c->curl, CURLOPT_URL, effective_url);
+    }
+    cc = curl_easy_perform(c->curl);
+    curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &new_conns);
+    c->connections += new_conns;
+    if (cc != CURLE_OK) {
+        rc = er_set(err, ER_NETWORK, "%s %s: %s", what, req->url,
+                    cc == CURLE_WRITE_ERROR ? "answer too large"
+                                            : curl_easy_strerror(cc));
+        goto out;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+out:
+    /* Drop references to the caller's body and headers before they go. */
+    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    free_headers(headers);
+    curl_slist_free_all(connect_to);
+    curl_free(effective_url);
+    return rc;
+}
+
+const char *http_response_header(const struct http_response *resp,
+                                 const char *name)
+{
+    for (size_t i = 0; i < resp->n_headers; i++) {
+        if (strcasecmp(resp->headers[i].name, name) == 0)
+            return resp->headers[i].value;
+    }
+    return NULL;
+}
+
+void http_response_reset(struct http_response *resp)
+{
+    clear_headers(resp);
+    buf_reset(&resp->body);
+    resp->status = 0;
+}
+
+void http_response_free(struct http_response *resp)
+{
+    clear_headers(resp);
+    buf_free(&resp->body);
+    resp->status = 0;
+}
+
+static char *url_part(CURLU *u, CURLUPart part, unsigned flags)
+{
+    char *raw = NULL, *copy = NULL;
+
+    if (curl_url_get(u, part, &raw, flags) == CURLUE_OK && raw)
+        copy = xstrdup(raw);
+    curl_free(raw);
+    return copy;
+}
+
+enum er_code http_url_parse(const char *url, struct http_url *out,
+                            struct er_error *err)
+{
+    CURLU *u = curl_url();
+    struct http_url parts = {0};
+
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        curl_url_cleanup(u);
+        return er_set(err, ER_USAGE, "invalid URL: %s", url);
+    }
+    parts.scheme = url_part(u, CURLUPART_SCHEME, 0);
+    parts.host = url_part(u, CURLUPART_HOST, 0);
+    parts.port = url_part(u, CURLUPART_PORT, 0);
+    parts.path = url_part(u, CURLUPART_PATH, 0);
+    parts.query = url_part(u, CURLUPART_QUERY, 0);
+    curl_url_cleanup(u);
+    if (!parts.path)
+        parts.path = xstrdup("/");
+    /* libcurl keeps IPv6 hosts in brackets; callers want the address. */
+    if (parts.host && parts.host[0] == '[') {
+        size_t n = strlen(parts.host);
+        memmove(parts.host, parts.host + 1, n - 1);
+        parts.host[n - 2] = '\0';
+    }
+    *out = parts;
+    return ER_OK;
+}
+
+void http_url_free(struct http_url *u)
+{
+    free(u->scheme);
+    free(u->host);
+    free(u->port);
+    free(u->path);
+    free(u->query);
+    memset(u, 0, sizeof(*u));
+}

@@ -1,0 +1,105 @@
+/*
+ * http.h - the one door to the network (the only user of libcurl).
+ *
+ * A struct http_client owns one libcurl easy handle, so consecutive
+ * requests to the same host reuse one TCP/TLS connection. TLS
+ * verification is always on unless tls.insecure is set by the caller,
+ * which only happens when a user asks for it explicitly.
+ *
+ * Proxies follow libcurl's environment rules: HTTPS_PROXY / https_proxy,
+ * http_proxy, NO_PROXY / no_proxy.
+ *
+ * Ownership: http_client_new copies nothing it is given; the strings in
+ * struct http_tls must outlive the client. Responses own their memory and
+ * are released with http_response_free.
+ */
+#ifndef ECR_RENEW_HTTP_H
+#define ECR_RENEW_HTTP_H
+
+#include "../core/buf.h"
+#include "../core/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http_tls {
+    const char *ca_file;          /* PEM bundle to trust instead of system */
+    const char *ca_pem;           /* ...or the PEM text itself */
+    const char *client_cert_file; /* client certificate (PEM) */
+    const char *client_cert_pem;
+    const char *client_key_file;  /* its private key (PEM) */
+    const char *client_key_pem;   /* secret */
+    const char *server_name;      /* name to verify instead of the URL's */
+    bool insecure;                /* skip verification: only on request */
+};
+
+struct http_header {
+    const char *name;
+    const char *value;
+};
+
+struct http_request {
+    const char *method;
+    const char *url;
+    const struct http_header *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    long timeout_ms;   /* whole request; 0 means 30 s */
+    const char *what;  /* names the call in errors: "ECR GetAuthorizationToken" */
+};
+
+struct http_response_header {
+    char *name; /* lower case */
+    char *value;
+};
+
+struct http_response {
+    long status;
+    struct buf body; /* initialise with buf_init (BUF_SECRET if needed) */
+    struct http_response_header *headers;
+    size_t n_headers;
+};
+
+struct http_client;
+
+/* tls may be NULL for system defaults. Never returns NULL. */
+struct http_client *http_client_new(const struct http_tls *tls);
+void http_client_free(struct http_client *c);
+
+/* Performs one request. Network-level failures (DNS, connect, TLS,
+ * timeout, a dropped connection) return ER_NETWORK; any HTTP status,
+ * including 4xx and 5xx, is a success at this level and is left to the
+ * caller to judge. resp->body must be initialised by the caller. */
+enum er_code http_do(struct http_client *c, const struct http_request *req,
+                     struct http_response *resp, struct er_error *err) ER_CHECK;
+
+/* A response header's value by case-insensitive name, or NULL. */
+const char *http_response_header(const struct http_response *resp,
+                                 const char *name);
+
+/* Frees headers and body, keeping body's flags so it can be reused. */
+void http_response_reset(struct http_response *resp);
+void http_response_free(struct http_response *resp);
+
+/* How many new connections this client opened (for tests and logs). */
+long http_client_connections(const struct http_client *c);
+
+struct http_url {
+    char *scheme; /* "https" */
+    char *host;   /* "api.ecr.us-east-1.amazonaws.com", IPv6 without [] */
+    char *port;   /* NULL when the URL has none */
+    char *path;   /* "/" when empty */
+    char *query;  /* NULL when absent */
+};
+
+/* Splits an absolute URL with libcurl's parser. */
+enum er_code http_url_parse(const char *url, struct http_url *out,
+                            struct er_error *err) ER_CHECK;
+void http_url_free(struct http_url *u);
+
+/* Process-wide setup and teardown of libcurl; call once from main. */
+void http_global_init(void);
+void http_global_cleanup(void);
+
+#endif
