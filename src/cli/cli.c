@@ -1,11 +1,82 @@
 #include "cli.h"
+#include "commands.h"
+#include "common.h"
+#include "../core/err.h"
+#include "../core/log.h"
+#include "../core/secret.h"
+#include "../net/http.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <string.h>
+
+static const char main_usage[] =
+    "Usage: ecr-renew COMMAND [OPTIONS]\n"
+    "\n"
+    "Keeps Kubernetes pull secrets for private Amazon ECR registries fresh.\n"
+    "\n"
+    "Commands:\n"
+    "  login          print an ECR password (like aws ecr get-login-password)\n"
+    "  docker-config  print a .dockerconfigjson for one or more registries\n"
+    "  version        print the version\n"
+    "\n"
+    "Run 'ecr-renew COMMAND --help' for a command's options.\n"
+    "\n"
+    "Exit status:\n"
+    "  0 success            4 no AWS credentials found\n"
+    "  1 internal error     5 AWS refused (access denied, bad signature...)\n"
+    "  2 usage error        6 network failure or unreadable answer\n"
+    "  3 bad configuration  7 Kubernetes refused (some namespaces failed)\n";
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"login", cmd_login},
+    {"docker-config", cmd_docker_config},
+};
+
+static int print_version(void)
+{
+    printf("ecr-renew %s\n", ECR_RENEW_VERSION);
+    printf("libraries: %s jansson/%s\n", http_library_versions(),
+           jansson_version_str());
+    return EXIT_OK;
+}
+
+static int dispatch(int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : NULL;
+
+    if (!name || strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 ||
+        strcmp(name, "help") == 0) {
+        fputs(main_usage, name ? stdout : stderr);
+        return name ? EXIT_OK : EXIT_USAGE;
+    }
+    if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0)
+        return print_version();
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "ecr-renew: unknown command \"%s\"\n"
+                    "Try 'ecr-renew --help'.\n", name);
+    return EXIT_USAGE;
+}
 
 int cli_main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    printf("ecr-renew %s\n", ECR_RENEW_VERSION);
-    return 0;
+    struct er_error err = {0};
+    int status;
+
+    secret_install_library_allocators();
+    log_setup(LOG_TEXT, LOG_INFO, stderr);
+    if (cli_log_from_env(&err) != ER_OK)
+        return cli_usage_error("", "%s", err.msg);
+    http_global_init();
+    status = dispatch(argc, argv);
+    http_global_cleanup();
+    return status;
 }

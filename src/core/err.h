@@ -31,7 +31,7 @@ enum er_code {
     ER_PARSE,       /* a peer's answer could not be understood */
 };
 
-#define ER_MSG_MAX 1024
+#define ER_MSG_MAX 2048
 
 struct er_error {
     enum er_code code;

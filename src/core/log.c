@@ -22,6 +22,16 @@ void log_setup(enum log_format format, enum log_level min_level, FILE *out)
     log_out = out;
 }
 
+void log_setup_format(enum log_format format)
+{
+    log_fmt = format;
+}
+
+void log_setup_level(enum log_level min_level)
+{
+    log_min = min_level;
+}
+
 int log_parse_format(const char *s, enum log_format *out)
 {
     if (strcmp(s, "text") == 0)

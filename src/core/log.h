@@ -20,6 +20,9 @@ enum log_format { LOG_TEXT, LOG_JSON };
 /* Chooses the format, the lowest level printed and the stream. */
 void log_setup(enum log_format format, enum log_level min_level, FILE *out);
 
+void log_setup_format(enum log_format format);
+void log_setup_level(enum log_level min_level);
+
 /* Parses "text"/"json" and "debug"/"info"/"warn"/"error"; 0 on success. */
 int log_parse_format(const char *s, enum log_format *out);
 int log_parse_level(const char *s, enum log_level *out);

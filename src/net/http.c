@@ -23,6 +23,11 @@ void http_global_init(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
+const char *http_library_versions(void)
+{
+    return curl_version();
+}
+
 void http_global_cleanup(void)
 {
     curl_global_cleanup();

@@ -98,6 +98,9 @@ enum er_code http_url_parse(const char *url, struct http_url *out,
                             struct er_error *err) ER_CHECK;
 void http_url_free(struct http_url *u);
 
+/* "libcurl/7.88.1 OpenSSL/3.0.x ..." for --version. */
+const char *http_library_versions(void);
+
 /* Process-wide setup and teardown of libcurl; call once from main. */
 void http_global_init(void);
 void http_global_cleanup(void);

@@ -1,0 +1,173 @@
+#include "aws_call.h"
+#include "../core/log.h"
+#include "../core/xalloc.h"
+#include "aws_error.h"
+#include "sigv4.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define AWS_MAX_HEADERS 10
+
+/* The request as it will go out: our headers plus the signer's. */
+struct outgoing {
+    struct http_url url;
+    char *host_header;
+    struct http_header headers[AWS_MAX_HEADERS];
+    size_t n_headers;
+    struct sigv4_signed sig;
+    bool signed_;
+};
+
+static void push(struct outgoing *o, const char *name, const char *value)
+{
+    o->headers[o->n_headers].name = name;
+    o->headers[o->n_headers].value = value;
+    o->n_headers++;
+}
+
+/* Host must be the one sent: with the port when the URL names one. */
+static enum er_code prepare(const struct aws_request *req, time_t now,
+                            struct outgoing *o, struct er_error *err)
+{
+    struct sigv4_header sh[AWS_MAX_HEADERS];
+    enum er_code rc;
+
+    memset(o, 0, sizeof(*o));
+    if ((rc = http_url_parse(req->endpoint, &o->url, err)) != ER_OK)
+        return er_wrap(err, "%s endpoint", req->service_label);
+    o->host_header = o->url.port ? xasprintf("%s:%s", o->url.host, o->url.port)
+                                 : xstrdup(o->url.host);
+    push(o, "Host", o->host_header);
+    push(o, "Content-Type", req->content_type);
+    if (req->target)
+        push(o, "X-Amz-Target", req->target);
+    if (!req->creds)
+        return ER_OK;
+    for (size_t i = 0; i < o->n_headers; i++) {
+        sh[i].name = o->headers[i].name;
+        sh[i].value = o->headers[i].value;
+    }
+    struct sigv4_request sreq = {"POST", o->url.path, o->url.query, sh,
+                                 o->n_headers, req->body, req->body_len};
+    struct sigv4_credentials screds = {req->creds->access_key_id,
+                                       req->creds->secret_access_key,
+                                       req->creds->session_token};
+    struct sigv4_options opt = {req->region, req->signing_name, now, true,
+                                false, false};
+    if ((rc = sigv4_sign(&sreq, &screds, &opt, &o->sig, err)) != ER_OK)
+        return rc;
+    o->signed_ = true;
+    for (size_t i = 0; i < o->sig.n_added; i++)
+        push(o, o->sig.added[i].name, o->sig.added[i].value);
+    return ER_OK;
+}
+
+static void release(struct outgoing *o)
+{
+    if (o->signed_)
+        sigv4_signed_free(&o->sig);
+    http_url_free(&o->url);
+    free(o->host_header);
+}
+
+static enum er_code refusal(const struct aws_request *req, long status,
+                            const struct aws_error *e, struct er_error *err)
+{
+    const char *hint = aws_error_hint(req->operation, e);
+
+    return er_set(err, ER_AWS, "%s %s in %s: %s (HTTP %ld)%s%s%s%s",
+                  req->service_label, req->operation, req->region, e->code,
+                  status, e->message[0] ? ": " : "", e->message,
+                  hint ? ". Fix: " : "", hint ? hint : "");
+}
+
+/* Judges a non-2xx answer: an ER_AWS refusal, or ER_NETWORK when
+ * trying again may help (throttling, 5xx). */
+static enum er_code judge(const struct aws_request *req,
+                          const struct http_response *resp, bool *retry,
+                          long *retry_after_ms, struct er_error *err)
+{
+    struct aws_error e;
+    enum er_code rc;
+
+    aws_error_parse(resp->status,
+                    http_response_header(resp, "x-amzn-errortype"),
+                    resp->body.data, resp->body.len, &e);
+    *retry = aws_error_is_retryable(resp->status, &e);
+    *retry_after_ms =
+        retry_after_header_ms(http_response_header(resp, "retry-after"));
+    rc = refusal(req, resp->status, &e, err);
+    if (*retry)
+        rc = err->code = ER_NETWORK;
+    return rc;
+}
+
+/* One attempt. *retry is set when another attempt may succeed. */
+static enum er_code attempt(struct aws_client *c,
+                            const struct aws_request *req,
+                            struct http_response *resp, bool *retry,
+                            long *retry_after_ms, struct er_error *err)
+{
+    struct http_request hreq = {0};
+    struct outgoing o;
+    char what[96];
+    enum er_code rc;
+
+    *retry = false;
+    *retry_after_ms = -1;
+    rc = prepare(req, clock_now(c->clock), &o, err);
+    if (rc != ER_OK)
+        goto out;
+    snprintf(what, sizeof(what), "%s %s", req->service_label, req->operation);
+    hreq.method = "POST";
+    hreq.url = req->endpoint;
+    hreq.headers = o.headers;
+    hreq.n_headers = o.n_headers;
+    hreq.body = req->body;
+    hreq.body_len = req->body_len;
+    hreq.what = what;
+    rc = http_do(c->http, &hreq, resp, err);
+    if (rc != ER_OK)
+        *retry = true;
+    else if (resp->status < 200 || resp->status >= 300)
+        rc = judge(req, resp, retry, retry_after_ms, err);
+out:
+    release(&o);
+    return rc;
+}
+
+enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
+                      struct buf *answer, struct er_error *err)
+{
+    struct http_response resp = {0};
+    enum er_code rc = ER_INTERNAL;
+    bool retry = false;
+    long retry_after;
+    int tries = 0;
+
+    buf_init(&resp.body, answer->cap, BUF_SECRET);
+    while (tries < c->retry.max_attempts) {
+        if (tries > 0) {
+            long ms = retry_delay_ms(&c->retry, tries,
+                                     c->clock->random01(c->clock->ctx),
+                                     retry_after);
+            log_event(LOG_WARN, "retrying AWS call", "operation",
+                      req->operation, "region", req->region, "reason",
+                      err->msg, NULL);
+            c->clock->sleep_ms(c->clock->ctx, ms);
+        }
+        tries++;
+        rc = attempt(c, req, &resp, &retry, &retry_after, err);
+        if (rc == ER_OK || !retry)
+            break;
+    }
+    if (rc == ER_OK && buf_add(answer, resp.body.data, resp.body.len) != BUF_OK)
+        rc = er_set(err, ER_PARSE, "%s %s: answer too large",
+                    req->service_label, req->operation);
+    else if (rc != ER_OK && retry && tries > 1)
+        er_wrap(err, "after %d attempts", tries);
+    http_response_free(&resp);
+    return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * ecr.h - ECR GetAuthorizationToken (AWS JSON 1.1).
+ *
+ * One call per region returns a password that works for every registry
+ * the principal may read in that region; with registry ids, one entry
+ * per id (cross-account). The answer's base64 token is decoded and split
+ * into user and password here.
+ *
+ * Ownership: struct ecr_tokens owns everything in it; ecr_tokens_free
+ * wipes the passwords.
+ */
+#ifndef ECR_RENEW_ECR_H
+#define ECR_RENEW_ECR_H
+
+#include "../core/err.h"
+#include "aws_call.h"
+#include "settings.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ECR_MAX_IDS_PER_CALL 10
+
+struct ecr_token {
+    char *registry_host; /* "123456789012.dkr.ecr.us-east-1.amazonaws.com" */
+    char *account;       /* "123456789012", or NULL if the host has none */
+    char *region;
+    char *username;      /* "AWS" */
+    char *password;      /* secret */
+    double expires_at;   /* epoch seconds, may be fractional; 0 unknown */
+};
+
+struct ecr_tokens {
+    struct ecr_token *items;
+    size_t n;
+};
+
+/* True for a 12-digit AWS account id. */
+bool ecr_registry_id_is_valid(const char *id);
+
+/* The request body: "{}" or {"registryIds":[...]}. Newly allocated. */
+char *ecr_request_body(char *const *ids, size_t n);
+
+/* Parses an answer, appending to out. Pure. */
+enum er_code ecr_parse_tokens(const char *json, size_t len,
+                              const char *region, struct ecr_tokens *out,
+                              struct er_error *err) ER_CHECK;
+
+/* Calls GetAuthorizationToken in region (in batches of 10 ids) and
+ * appends the tokens to out. */
+enum er_code ecr_get_tokens(struct aws_client *c, const struct aws_settings *s,
+                            const struct aws_credentials *creds,
+                            const char *region, char *const *ids, size_t n,
+                            struct ecr_tokens *out,
+                            struct er_error *err) ER_CHECK;
+
+void ecr_tokens_free(struct ecr_tokens *t);
+
+#endif

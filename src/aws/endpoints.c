@@ -1,0 +1,137 @@
+#include "endpoints.h"
+#include "../core/strutil.h"
+#include "../core/xalloc.h"
+
+#include <string.h>
+
+/* Order matters: the first matching prefix wins ("us-gov-" before "us-"). */
+static const struct {
+    const char *prefix;
+    struct aws_partition partition;
+} partitions[] = {
+    {"cn-", {"aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn"}},
+    {"us-gov-", {"aws-us-gov", "amazonaws.com", "api.aws"}},
+    {"us-isob-", {"aws-iso-b", "sc2s.sgov.gov", "sc2s.sgov.gov"}},
+    {"us-isof-", {"aws-iso-f", "csp.hci.ic.gov", "csp.hci.ic.gov"}},
+    {"us-iso-", {"aws-iso", "c2s.ic.gov", "c2s.ic.gov"}},
+    {"eu-isoe-", {"aws-iso-e", "cloud.adc-e.uk", "cloud.adc-e.uk"}},
+};
+
+static const struct aws_partition aws_commercial = {"aws", "amazonaws.com",
+                                                    "api.aws"};
+
+/* ECR and STS offer FIPS endpoints only in these regions. */
+static const char *const fips_regions[] = {
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+    "us-gov-east-1", "us-gov-west-1",
+};
+
+const struct aws_partition *aws_partition_of(const char *region)
+{
+    for (size_t i = 0; i < sizeof(partitions) / sizeof(partitions[0]); i++) {
+        if (str_has_prefix(region, partitions[i].prefix))
+            return &partitions[i].partition;
+    }
+    return &aws_commercial;
+}
+
+bool aws_region_is_valid(const char *region)
+{
+    size_t n = strlen(region);
+
+    if (n == 0 || n > 32 || !(region[0] >= 'a' && region[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = region[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return region[n - 1] != '-';
+}
+
+static bool has_fips(const char *region)
+{
+    for (size_t i = 0; i < sizeof(fips_regions) / sizeof(fips_regions[0]);
+         i++) {
+        if (strcmp(region, fips_regions[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const char *configured_url(const struct aws_settings *s,
+                                   const char *service_url)
+{
+    if (s->ignore_configured_endpoint_urls)
+        return NULL;
+    return service_url ? service_url : s->endpoint_url;
+}
+
+/* Builds "https://<service>[-fips].<region>.<suffix>" after the checks
+ * every service shares. */
+static enum er_code build_endpoint(const struct aws_settings *s,
+                                   const char *region, const char *service,
+                                   const char *label, char **url,
+                                   struct er_error *err)
+{
+    const struct aws_partition *p;
+
+    if (!aws_region_is_valid(region))
+        return er_set(err, ER_USAGE, "invalid AWS region \"%s\"", region);
+    if (s->use_fips && !has_fips(region))
+        return er_set(err, ER_USAGE,
+                      "%s has no FIPS endpoint in %s (AWS_USE_FIPS_ENDPOINT "
+                      "is set); use a US or GovCloud region or unset it",
+                      label, region);
+    p = aws_partition_of(region);
+    if (s->use_dualstack)
+        *url = xasprintf("https://%s%s.%s.%s", service,
+                         s->use_fips ? "-fips" : "", region,
+                         p->dualstack_suffix);
+    else
+        *url = xasprintf("https://%s%s.%s.%s",
+                         strcmp(service, "ecr") == 0 && !s->use_fips
+                             ? "api.ecr"
+                             : service,
+                         s->use_fips ? "-fips" : "", region, p->dns_suffix);
+    return ER_OK;
+}
+
+enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
+                              char **url, struct er_error *err)
+{
+    const char *configured = configured_url(s, s->endpoint_url_ecr);
+
+    if (configured) {
+        *url = xstrdup(configured);
+        return ER_OK;
+    }
+    return build_endpoint(s, region, "ecr", "ECR", url, err);
+}
+
+enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
+                              char **url, struct er_error *err)
+{
+    const char *configured = configured_url(s, s->endpoint_url_sts);
+
+    if (configured) {
+        *url = xstrdup(configured);
+        return ER_OK;
+    }
+    return build_endpoint(s, region, "sts", "STS", url, err);
+}
+
+char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
+                            const char *region)
+{
+    const struct aws_partition *p = aws_partition_of(region);
+
+    if (s->use_dualstack)
+        return xasprintf("%s.dkr-ecr%s.%s.%s", account,
+                         s->use_fips ? "-fips" : "", region,
+                         strcmp(p->name, "aws-cn") == 0
+                             ? "on.amazonwebservices.com.cn"
+                             : "on.aws");
+    return xasprintf("%s.dkr.ecr%s.%s.%s", account, s->use_fips ? "-fips" : "",
+                     region, p->dns_suffix);
+}

@@ -1,0 +1,43 @@
+/*
+ * endpoints.h - which host to call, as the AWS SDKs decide it.
+ *
+ * Pure. The partition comes from the region's prefix; the host from the
+ * partition, FIPS and dual-stack switches; an endpoint URL from the
+ * environment (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL) wins
+ * over all of them unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is set.
+ */
+#ifndef ECR_RENEW_AWS_ENDPOINTS_H
+#define ECR_RENEW_AWS_ENDPOINTS_H
+
+#include "../core/err.h"
+#include "settings.h"
+
+#include <stdbool.h>
+
+struct aws_partition {
+    const char *name;       /* "aws", "aws-cn", "aws-us-gov", ... */
+    const char *dns_suffix; /* "amazonaws.com", "amazonaws.com.cn", ... */
+    const char *dualstack_suffix; /* "api.aws", ... */
+};
+
+/* The partition a region belongs to (never NULL; "aws" by default). */
+const struct aws_partition *aws_partition_of(const char *region);
+
+/* True for a plausible region name: lower-case letters, digits and '-',
+ * starting with a letter; guards host names built from it. */
+bool aws_region_is_valid(const char *region);
+
+/* The ECR API endpoint URL for region, newly allocated. */
+enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
+                              char **url, struct er_error *err) ER_CHECK;
+
+/* The regional STS endpoint URL for region, newly allocated. */
+enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
+                              char **url, struct er_error *err) ER_CHECK;
+
+/* The private registry host of an account in a region (what
+ * "docker login" names), honouring FIPS and dual-stack. */
+char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
+                            const char *region);
+
+#endif

@@ -1,0 +1,59 @@
+#include "region.h"
+#include "../core/buf.h"
+#include "../core/strutil.h"
+#include "../core/xalloc.h"
+#include "imds.h"
+
+#include <string.h>
+
+static enum er_code from_imds(const struct aws_settings *s,
+                              struct aws_client *c, char **region,
+                              struct er_error *err)
+{
+    struct imds m;
+    struct buf body = BUF_INIT;
+    long status = 0;
+    size_t n;
+    const char *r;
+    enum er_code rc;
+
+    imds_init(&m, c, s);
+    rc = imds_get(&m, "/latest/meta-data/placement/region", &body, &status,
+                  err);
+    if (rc == ER_OK && status == 200) {
+        r = str_trim(buf_str(&body), &n);
+        *region = n ? xstrndup(r, n) : NULL;
+    }
+    buf_free(&body);
+    imds_free(&m);
+    return rc == ER_OK && *region ? ER_OK : ER_USAGE;
+}
+
+enum er_code aws_region_resolve(const struct aws_settings *s,
+                                const struct aws_profile_files *files,
+                                struct aws_client *c, char **region,
+                                const char **origin, struct er_error *err)
+{
+    const char *v;
+    struct er_error ignored;
+
+    *region = NULL;
+    if ((v = s->region_env)) {
+        *origin = "AWS_REGION";
+    } else if ((v = s->default_region_env)) {
+        *origin = "AWS_DEFAULT_REGION";
+    } else if ((v = aws_profile_get(files, s->profile, "region"))) {
+        *origin = "profile";
+    }
+    if (v) {
+        *region = xstrdup(v);
+        return ER_OK;
+    }
+    if (!s->imds_disabled && from_imds(s, c, region, &ignored) == ER_OK) {
+        *origin = "instance metadata";
+        return ER_OK;
+    }
+    return er_set(err, ER_USAGE,
+                  "no AWS region: pass --region, set AWS_REGION, or add "
+                  "\"region\" to profile %s", s->profile);
+}

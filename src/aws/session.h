@@ -1,0 +1,47 @@
+/*
+ * session.h - everything one run needs to get ECR tokens.
+ *
+ * Opens the settings, the shared files, one HTTP client (so calls to the
+ * same endpoint share a connection), the credential provider and the
+ * list of regions, then gets one token per region.
+ *
+ * Ownership: the session owns all of it; aws_session_close frees it.
+ */
+#ifndef ECR_RENEW_SESSION_H
+#define ECR_RENEW_SESSION_H
+
+#include "../core/err.h"
+#include "aws_call.h"
+#include "ecr.h"
+#include "profile.h"
+#include "provider.h"
+#include "settings.h"
+
+#include <stddef.h>
+
+struct aws_session {
+    struct aws_settings settings;
+    struct aws_profile_files files;
+    struct http_client *http;
+    struct aws_client client;
+    struct aws_provider *provider;
+    char **regions;
+    size_t n_regions;
+};
+
+/* settings is moved into the session (the caller's copy is zeroed).
+ * regions may be empty: the default region is resolved then. */
+enum er_code aws_session_open(struct aws_session *sess,
+                              struct aws_settings *settings,
+                              char *const *regions, size_t n_regions,
+                              const struct clock *clock,
+                              struct er_error *err) ER_CHECK;
+
+/* One GetAuthorizationToken per region, appended to out. */
+enum er_code aws_session_tokens(struct aws_session *sess, char *const *ids,
+                                size_t n_ids, struct ecr_tokens *out,
+                                struct er_error *err) ER_CHECK;
+
+void aws_session_close(struct aws_session *sess);
+
+#endif

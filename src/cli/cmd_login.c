@@ -1,0 +1,99 @@
+/*
+ * ecr-renew login: print an ECR password, a drop-in for
+ * "aws ecr get-login-password" (pipe it to "docker login").
+ */
+#include "commands.h"
+#include "common.h"
+#include "../core/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char login_usage[] =
+    "Usage: ecr-renew login [--region REGION] [--registry-id ID]\n"
+    "\n"
+    "Prints the password of an ECR authorization token on stdout, like\n"
+    "'aws ecr get-login-password':\n"
+    "  ecr-renew login --region eu-west-1 | docker login --username AWS \\\n"
+    "      --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n"
+    "\n"
+    "Options:\n"
+    "  --region REGION      AWS region (default: ECR_RENEW_REGIONS, AWS_REGION,\n"
+    "                       AWS_DEFAULT_REGION, the profile, instance metadata)\n"
+    "  --registry-id ID     12-digit account id of the registry (default: the\n"
+    "                       caller's); also ECR_RENEW_REGISTRY_IDS\n"
+    "  --log-format FORMAT  text (default) or json, for messages on stderr\n"
+    "  --log-level LEVEL    debug, info (default), warn or error\n"
+    "  -h, --help           show this help\n";
+
+struct login_opts {
+    struct str_list regions;
+    struct str_list ids;
+};
+
+static int parse(int argc, char **argv, struct login_opts *o, bool *help)
+{
+    static const struct option longopts[] = {
+        {"region", required_argument, NULL, 'r'},
+        {"registry-id", required_argument, NULL, 'i'},
+        COMMON_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    struct er_error err = {0};
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (c == 'r')
+            str_list_add(&o->regions, optarg);
+        else if (c == 'i')
+            str_list_add(&o->ids, optarg);
+        else if (c == 'h')
+            *help = true;
+        else if (c == '?')
+            return cli_usage_error("login", "unknown or incomplete option");
+        else if (cli_common_option(c, optarg, &err) != ER_OK)
+            return cli_usage_error("login", "%s", err.msg);
+    }
+    if (optind < argc)
+        return cli_usage_error("login", "unexpected argument \"%s\"",
+                               argv[optind]);
+    cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
+    cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
+    if (o->regions.n > 1 || o->ids.n > 1)
+        return cli_usage_error("login", "login prints one password: give at "
+                               "most one --region and one --registry-id "
+                               "(docker-config takes several)");
+    return 0;
+}
+
+int cmd_login(int argc, char **argv)
+{
+    struct login_opts o = {0};
+    struct aws_session sess;
+    struct ecr_tokens tokens = {0};
+    struct er_error err = {0};
+    bool help = false;
+    int status = parse(argc, argv, &o, &help);
+
+    memset(&sess, 0, sizeof(sess));
+    if (status != 0 || help) {
+        if (help)
+            fputs(login_usage, stdout);
+        goto out;
+    }
+    if (cli_open_aws(&sess, &o.regions, &err) != ER_OK ||
+        aws_session_tokens(&sess, o.ids.items, o.ids.n, &tokens, &err) !=
+            ER_OK) {
+        status = cli_fail("login", &err);
+        goto out;
+    }
+    /* Exactly what the AWS CLI prints: the password and a newline. */
+    if (cli_write_stdout(tokens.items[0].password, "\n", &err) != ER_OK)
+        status = cli_fail("login", &err);
+out:
+    ecr_tokens_free(&tokens);
+    aws_session_close(&sess);
+    str_list_clear(&o.regions);
+    str_list_clear(&o.ids);
+    return status;
+}
