@@ -76,10 +76,14 @@ static enum er_code refusal(const struct aws_request *req, long status,
                             const struct aws_error *e, struct er_error *err)
 {
     const char *hint = aws_error_hint(req->operation, e);
+    size_t n = strlen(e->message);
 
-    return er_set(err, ER_AWS, "%s %s in %s: %s (HTTP %ld)%s%s%s%s",
+    /* AWS messages often end with a full stop; ours adds its own. */
+    while (n > 0 && e->message[n - 1] == '.')
+        n--;
+    return er_set(err, ER_AWS, "%s %s in %s: %s (HTTP %ld)%s%.*s%s%s",
                   req->service_label, req->operation, req->region, e->code,
-                  status, e->message[0] ? ": " : "", e->message,
+                  status, n ? ": " : "", (int)n, e->message,
                   hint ? ". Fix: " : "", hint ? hint : "");
 }
 
@@ -155,7 +159,7 @@ enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
                                      retry_after);
             log_event(LOG_WARN, "retrying AWS call", "operation",
                       req->operation, "region", req->region, "reason",
-                      err->msg, NULL);
+                      err->msg, LOG_END);
             c->clock->sleep_ms(c->clock->ctx, ms);
         }
         tries++;

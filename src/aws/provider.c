@@ -535,12 +535,12 @@ enum er_code aws_provider_get(struct aws_provider *p,
         p->cached = fresh;
         p->have = true;
         log_event(LOG_DEBUG, "AWS credentials obtained", "source",
-                  p->cached.source, NULL);
+                  p->cached.source, LOG_END);
     } else if (p->have && p->cached.expiration > now) {
         time_format_rfc3339(p->cached.expiration, until);
         log_event(LOG_WARN, "credential refresh failed; using cached "
                   "credentials", "valid_until", until, "error", err->msg,
-                  NULL);
+                  LOG_END);
         rc = ER_OK;
     }
     if (rc == ER_OK)

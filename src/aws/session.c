@@ -12,15 +12,15 @@ static enum er_code set_regions(struct aws_session *sess,
                                 struct er_error *err)
 {
     const char *origin = "--region";
-    char *one = NULL;
+    char *resolved[1] = {NULL};
     enum er_code rc;
 
     if (n == 0) {
         rc = aws_region_resolve(&sess->settings, &sess->files, &sess->client,
-                                &one, &origin, err);
+                                &resolved[0], &origin, err);
         if (rc != ER_OK)
             return rc;
-        regions = &one;
+        regions = resolved;
         n = 1;
     }
     sess->regions = xcalloc(n, sizeof(*sess->regions));
@@ -28,12 +28,12 @@ static enum er_code set_regions(struct aws_session *sess,
         if (!aws_region_is_valid(regions[i])) {
             rc = er_set(err, ER_USAGE, "invalid AWS region \"%s\" (from %s)",
                         regions[i], origin);
-            free(one);
+            free(resolved[0]);
             return rc;
         }
         sess->regions[sess->n_regions++] = xstrdup(regions[i]);
     }
-    free(one);
+    free(resolved[0]);
     return ER_OK;
 }
 
@@ -76,7 +76,7 @@ enum er_code aws_session_tokens(struct aws_session *sess, char *const *ids,
                                 sess->regions[i], ids, n_ids, out, err);
         if (rc == ER_OK)
             log_event(LOG_DEBUG, "ECR token obtained", "region",
-                      sess->regions[i], "credentials", creds->source, NULL);
+                      sess->regions[i], "credentials", creds->source, LOG_END);
     }
     return rc;
 }

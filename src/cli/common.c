@@ -62,7 +62,7 @@ enum er_code cli_log_from_env(struct er_error *err)
 int cli_fail(const char *command, const struct er_error *err)
 {
     log_event(LOG_ERROR, err->msg, "command", command, "kind",
-              er_code_name(err->code), NULL);
+              er_code_name(err->code), LOG_END);
     return er_exit_status(err->code);
 }
 

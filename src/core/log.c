@@ -144,6 +144,6 @@ void log_msgf(enum log_level level, const char *fmt, ...)
     va_start(ap, fmt);
     msg = xvasprintf(fmt, ap);
     va_end(ap);
-    log_event(level, msg, NULL);
+    log_event(level, msg, LOG_END);
     free(msg);
 }

@@ -1,8 +1,8 @@
 /*
  * log.h - one line per event on stderr, as text or JSON.
  *
- * Events carry a message and key/value fields ending with NULL:
- *     log_event(LOG_INFO, "secret updated", "namespace", ns, NULL);
+ * Events carry a message and key/value fields ending with LOG_END:
+ *     log_event(LOG_INFO, "secret updated", "namespace", ns, LOG_END);
  * Text:  2026-11-29T05:00:00Z info secret updated namespace=runtime
  * JSON:  {"time":"...","level":"info","msg":"secret updated",...}
  *
@@ -13,6 +13,9 @@
 #define ECR_RENEW_LOG_H
 
 #include <stdio.h>
+
+/* Ends a field list. A typed null: a bare NULL may be an int in varargs. */
+#define LOG_END ((const char *)NULL)
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 enum log_format { LOG_TEXT, LOG_JSON };

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,7 +15,7 @@
 
 struct http_client {
     CURL *curl;
-    struct http_tls tls;
+    struct http_settings tls;
     long connections;
 };
 
@@ -33,14 +34,14 @@ void http_global_cleanup(void)
     curl_global_cleanup();
 }
 
-struct http_client *http_client_new(const struct http_tls *tls)
+struct http_client *http_client_new(const struct http_settings *tls)
 {
     struct http_client *c = xcalloc(1, sizeof(*c));
 
     c->curl = curl_easy_init();
     if (!c->curl) {
-        free(c);
-        return NULL;
+        fprintf(stderr, "ecr-renew: libcurl could not start\n");
+        abort();
     }
     if (tls)
         c->tls = *tls;
@@ -127,8 +128,10 @@ static void set_blob(CURL *curl, CURLoption opt, const char *pem)
     curl_easy_setopt(curl, opt, &blob);
 }
 
-static void apply_tls(CURL *curl, const struct http_tls *tls)
+static void apply_tls(CURL *curl, const struct http_settings *tls)
 {
+    if (tls->proxy)
+        curl_easy_setopt(curl, CURLOPT_PROXY, tls->proxy);
     if (tls->ca_file)
         curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
     if (tls->ca_pem)

@@ -3,14 +3,14 @@
  *
  * A struct http_client owns one libcurl easy handle, so consecutive
  * requests to the same host reuse one TCP/TLS connection. TLS
- * verification is always on unless tls.insecure is set by the caller,
+ * verification is always on unless settings.insecure is set by the caller,
  * which only happens when a user asks for it explicitly.
  *
  * Proxies follow libcurl's environment rules: HTTPS_PROXY / https_proxy,
  * http_proxy, NO_PROXY / no_proxy.
  *
  * Ownership: http_client_new copies nothing it is given; the strings in
- * struct http_tls must outlive the client. Responses own their memory and
+ * struct http_settings must outlive the client. Responses own their memory and
  * are released with http_response_free.
  */
 #ifndef ECR_RENEW_HTTP_H
@@ -22,7 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct http_tls {
+/* How to reach a server: TLS trust and identity, and an optional proxy. */
+struct http_settings {
     const char *ca_file;          /* PEM bundle to trust instead of system */
     const char *ca_pem;           /* ...or the PEM text itself */
     const char *client_cert_file; /* client certificate (PEM) */
@@ -31,6 +32,7 @@ struct http_tls {
     const char *client_key_pem;   /* secret */
     const char *server_name;      /* name to verify instead of the URL's */
     bool insecure;                /* skip verification: only on request */
+    const char *proxy;            /* proxy URL; NULL: libcurl's env rules */
 };
 
 struct http_header {
@@ -63,8 +65,8 @@ struct http_response {
 
 struct http_client;
 
-/* tls may be NULL for system defaults. Never returns NULL. */
-struct http_client *http_client_new(const struct http_tls *tls);
+/* settings may be NULL for system defaults. Never returns NULL. */
+struct http_client *http_client_new(const struct http_settings *settings);
 void http_client_free(struct http_client *c);
 
 /* Performs one request. Network-level failures (DNS, connect, TLS,
