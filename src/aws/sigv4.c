@@ -180,7 +180,9 @@ static void add_canonical_query(struct buf *cr, const char *query)
     struct query_param *params = NULL;
     size_t n = query ? split_query(query, &params) : 0;
 
-    qsort(params, n, sizeof(*params), cmp_params);
+    /* qsort must not be given NULL, even with n == 0 (UBSan aborts). */
+    if (n > 1)
+        qsort(params, n, sizeof(*params), cmp_params);
     for (size_t i = 0; i < n; i++) {
         buf_must_addf(cr, "%s%s=%s", i ? "&" : "", params[i].key,
                       params[i].value);
