@@ -17,6 +17,7 @@ static const char main_usage[] =
     "\n"
     "Commands:\n"
     "  login          print an ECR password (like aws ecr get-login-password)\n"
+    "  sync           write the pull Secret into Kubernetes namespaces\n"
     "  docker-config  print a .dockerconfigjson for one or more registries\n"
     "  version        print the version\n"
     "\n"
@@ -36,6 +37,7 @@ struct command {
 static const struct command commands[] = {
     {"login", cmd_login},
     {"docker-config", cmd_docker_config},
+    {"sync", cmd_sync},
 };
 
 static int print_version(void)

@@ -186,10 +186,10 @@ class Registry:
     def __enter__(self):
         self._configure()
         self._start_holder()
-        log = open(self.log_path, "wb")
-        self._registry = subprocess.Popen(
-            self._nsenter() + ["docker-registry", "serve", os.path.join(self.dir, "config.yml")],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log_path, "wb") as log:
+            self._registry = subprocess.Popen(
+                self._nsenter() + ["docker-registry", "serve", os.path.join(self.dir, "config.yml")],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self._wait_ready()
         return self
 

@@ -22,8 +22,10 @@ from tests.fakes.aws import harness as aws_harness  # noqa: F401 (re-export)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ECR_RENEW_BIN", os.path.join(ROOT, "build", "ecr-renew"))
 
-# Base64/base64url runs this long are credentials, not words, paths or hosts.
-TOKEN_SHAPED = re.compile(r"[A-Za-z0-9+=_-]{40,}")
+# Base64/base64url runs this long, mixing upper case, lower case and
+# digits, are credentials, not words, paths or host names.
+TOKEN_SHAPED = re.compile(r"(?=[A-Za-z0-9+/=_-]*[A-Z])(?=[A-Za-z0-9+/=_-]*[a-z])"
+                          r"(?=[A-Za-z0-9+/=_-]*[0-9])[A-Za-z0-9+/=_-]{40,}")
 
 # Exit statuses (README "Exit status").
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE, EXIT_CONFIG = 0, 1, 2, 3

@@ -1,0 +1,128 @@
+"""The ecr-renew demo (run through scripts/demo). See that script's header."""
+
+import base64
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tests.fakes.aws import harness as aws_harness  # noqa: E402
+from tests.fakes.kube import harness as kube_harness  # noqa: E402
+from tests.harness.registry import Registry  # noqa: E402
+
+BIN = os.path.join(ROOT, "build", "ecr-renew")
+SA = kube_harness.SA_USER
+NAMESPACES = ["runtime", "team-a"]
+
+
+def say(text):
+    print("\n\033[1m== %s\033[0m" % text, flush=True)
+
+
+def show(cmd):
+    print("$ " + " ".join(shlex.quote(c) for c in cmd), flush=True)
+
+
+def shorten(value):
+    return "%s…(%d chars)" % (value[:12], len(value))
+
+
+def redact_yaml(text):
+    # The data value is the base64 of the document holding the password.
+    return re.sub(r"(\.dockerconfigjson: )(\S+)",
+                  lambda m: "%s<%d base64 chars, shown decoded below>" % (m.group(1), len(m.group(2))),
+                  text)
+
+
+def kube_config():
+    cfg = kube_harness.default_config()
+    for user in cfg["users"]:
+        if user["name"] == SA:  # the module's rights, plus creating namespaces
+            user["rules"] = [
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "create", "update"],
+                 "namespaces": "*"},
+                {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"],
+                 "namespaces": "*"}]
+    return cfg
+
+
+def run_sync(aws, kube):
+    env = aws.env(user="ecr-reader")
+    env["KUBECONFIG"] = kube.write_kubeconfig(user=SA)
+    cmd = [BIN, "sync", "--namespace", ",".join(NAMESPACES), "--create-namespace"]
+    say("1. ecr-renew sync: one ECR token, one Secret per namespace (created, never deleted)")
+    print("AWS: static keys of IAM user ecr-reader (allowed only ecr:GetAuthorizationToken);")
+    print("Kubernetes: kubeconfig for %s" % SA)
+    show(["ecr-renew"] + cmd[1:])
+    proc = subprocess.run(cmd, env=env, text=True, stderr=subprocess.PIPE)
+    sys.stdout.write(proc.stderr)
+    if proc.returncode != 0:
+        sys.exit("sync failed with exit status %d" % proc.returncode)
+
+
+def show_secret(kube):
+    say("2. the Secret, read back with kubectl")
+    show(["kubectl", "get", "secret", "ecr-registry-secret", "-n", "runtime", "-o", "yaml"])
+    out = kube.kubectl("get", "secret", "ecr-registry-secret", "-n", "runtime", "-o", "yaml")
+    print(redact_yaml(out.stdout))
+    out = kube.kubectl("get", "secret", "ecr-registry-secret", "-n", "runtime", "-o", "json")
+    doc = json.loads(base64.b64decode(json.loads(out.stdout)["data"][".dockerconfigjson"]))
+    say("3. .dockerconfigjson decoded (password and auth shortened)")
+    for entry in doc["auths"].values():
+        assert base64.b64decode(entry["auth"]).decode() == "AWS:" + entry["password"]
+        entry["password"], entry["auth"] = shorten(entry["password"]), shorten(entry["auth"])
+    print(json.dumps(doc, indent=2, ensure_ascii=False))
+    return json.loads(out.stdout)
+
+
+def pull(aws, secret, workdir):
+    host = aws.registry_host()
+    doc = base64.b64decode(secret["data"][".dockerconfigjson"])
+    password = json.loads(doc)["auths"][host]["password"]
+    authfile = os.path.join(workdir, "auth.json")
+    with open(os.open(authfile, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as f:
+        f.write(doc)
+    say("4. a real registry (docker-registry, TLS, htpasswd user AWS) as %s" % host)
+    with Registry(host, "AWS", password) as registry:
+        image = registry.push_image("demo/hello", "v1")
+        print("pushed %s" % image)
+        show(["skopeo", "inspect", "--authfile", "<the Secret's .dockerconfigjson>",
+              "docker://" + image])
+        result = registry.pull(image, authfile)
+        if result.returncode != 0:
+            sys.exit("pull failed: " + result.stderr[-400:])
+        info = json.loads(result.stdout)
+        print("pulled %s, digest %s" % (info["Name"], info["Digest"]))
+        bogus = os.path.join(workdir, "stale.json")
+        with open(os.open(bogus, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            json.dump({"auths": {host: {"auth": base64.b64encode(b"AWS:stale").decode()}}}, f)
+        refused = registry.pull(image, bogus)
+        print("with a stale password: %s" % ("refused (unauthorized)" if refused.returncode
+                                             else "ACCEPTED?!"))
+
+
+def main():
+    if not os.access(BIN, os.X_OK):
+        sys.exit("build/ecr-renew is missing: run scripts/demo, which builds it")
+    say("starting local stand-ins: moto (IAM enforced) and a fake kube-apiserver")
+    with aws_harness.FakeAws() as aws, kube_harness.FakeKube(kube_config()) as kube, \
+            tempfile.TemporaryDirectory(prefix="ecr-renew-demo-") as workdir:
+        print("AWS endpoint  %s (moto %s)" % (aws.endpoint, "5.2.1"))
+        print("API server    %s (namespaces %s do not exist yet)" % (kube.url, ", ".join(NAMESPACES)))
+        run_sync(aws, kube)
+        secret = show_secret(kube)
+        if os.geteuid() == 0:
+            pull(aws, secret, workdir)
+        else:
+            print("\n(skipping the pull: the private network namespace needs root)")
+        say("done; stopping the stand-ins")
+
+
+if __name__ == "__main__":
+    main()

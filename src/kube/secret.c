@@ -1,0 +1,186 @@
+#include "secret.h"
+#include "../core/b64.h"
+#include "../core/buf.h"
+#include "../core/secret.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dump(json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+    if (!text)
+        abort(); /* only on allocation failure */
+    return text;
+}
+
+static json_t *ensure_object(json_t *parent, const char *key)
+{
+    json_t *o = json_object_get(parent, key);
+
+    if (!json_is_object(o)) {
+        o = json_object();
+        json_object_set_new(parent, key, o);
+    }
+    return o;
+}
+
+/* Our label and annotations, added to whatever metadata is there. */
+static void mark_ours(json_t *meta, const struct kube_secret_spec *spec)
+{
+    json_t *labels = ensure_object(meta, "labels");
+    json_t *notes = ensure_object(meta, "annotations");
+
+    json_object_set_new(labels, KUBE_MANAGED_BY_LABEL,
+                        json_string(KUBE_MANAGED_BY));
+    json_object_set_new(notes, KUBE_ANNOTATION_EXPIRES,
+                        json_string(spec->expires_at));
+    json_object_set_new(notes, KUBE_ANNOTATION_REGISTRIES,
+                        json_string(spec->registries));
+    json_object_set_new(notes, KUBE_ANNOTATION_RENEWED,
+                        json_string(spec->renewed_at));
+}
+
+static json_t *data_object(const struct kube_secret_spec *spec)
+{
+    struct buf enc = BUF_INIT_SECRET;
+    json_t *data = json_object();
+
+    b64_encode(&enc, spec->dockerconfigjson, strlen(spec->dockerconfigjson));
+    json_object_set_new(data, KUBE_SECRET_KEY, json_string(buf_str(&enc)));
+    buf_free(&enc);
+    return data;
+}
+
+char *kube_secret_create_body(const struct kube_secret_spec *spec,
+                              const char *ns)
+{
+    json_t *root = json_object(), *meta = json_object();
+    char *text;
+
+    json_object_set_new(root, "apiVersion", json_string("v1"));
+    json_object_set_new(root, "kind", json_string("Secret"));
+    json_object_set_new(meta, "name", json_string(spec->name));
+    json_object_set_new(meta, "namespace", json_string(ns));
+    mark_ours(meta, spec);
+    json_object_set_new(root, "metadata", meta);
+    json_object_set_new(root, "type", json_string(KUBE_SECRET_TYPE));
+    json_object_set_new(root, "data", data_object(spec));
+    text = dump(root);
+    json_decref(root);
+    return text;
+}
+
+static enum kube_secret_verdict judge(json_t *obj, char *reason, size_t cap)
+{
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *type = json_object_get(obj, "type");
+    json_t *owner = json_object_get(json_object_get(meta, "labels"),
+                                    KUBE_MANAGED_BY_LABEL);
+    json_t *refs = json_object_get(meta, "ownerReferences");
+    const char *t = json_is_string(type) ? json_string_value(type) : "Opaque";
+
+    if (strcmp(t, KUBE_SECRET_TYPE) != 0) {
+        snprintf(reason, cap, "it has type %.80s, not " KUBE_SECRET_TYPE, t);
+        return KUBE_SECRET_FOREIGN;
+    }
+    if (json_array_size(refs) > 0) {
+        json_t *first = json_array_get(refs, 0);
+        snprintf(reason, cap, "it is owned by %.60s %.100s",
+                 json_string_value(json_object_get(first, "kind")) ?: "?",
+                 json_string_value(json_object_get(first, "name")) ?: "?");
+        return KUBE_SECRET_FOREIGN;
+    }
+    if (json_is_string(owner) &&
+        strcmp(json_string_value(owner), KUBE_MANAGED_BY) != 0) {
+        snprintf(reason, cap, "it is managed by %.100s (label "
+                 KUBE_MANAGED_BY_LABEL ")", json_string_value(owner));
+        return KUBE_SECRET_FOREIGN;
+    }
+    return json_is_string(owner) ? KUBE_SECRET_OURS : KUBE_SECRET_TAKE_OVER;
+}
+
+enum er_code kube_secret_update_body(const char *existing, size_t len,
+                                     const struct kube_secret_spec *spec,
+                                     enum kube_secret_verdict *verdict,
+                                     char **body, char *reason,
+                                     size_t reason_cap, struct er_error *err)
+{
+    json_t *obj = json_loadb(existing, len, 0, NULL);
+    json_t *meta = json_object_get(obj, "metadata");
+    json_t *rv = json_object_get(meta, "resourceVersion");
+
+    *body = NULL;
+    reason[0] = '\0';
+    if (!json_is_object(meta) || !json_is_string(rv)) {
+        json_decref(obj);
+        return er_set(err, ER_PARSE, "the API server's Secret has no "
+                                     "metadata.resourceVersion");
+    }
+    *verdict = judge(obj, reason, reason_cap);
+    if (*verdict != KUBE_SECRET_FOREIGN) {
+        /* Keep the object as it is, with its resourceVersion, and replace
+         * only what is ours; managedFields is the server's to compute. */
+        json_object_del(meta, "managedFields");
+        json_object_del(obj, "stringData");
+        mark_ours(meta, spec);
+        json_object_set_new(obj, "data", data_object(spec));
+        *body = dump(obj);
+    }
+    json_decref(obj);
+    return ER_OK;
+}
+
+char *kube_namespace_body(const char *ns)
+{
+    json_t *root = json_pack("{s:s, s:s, s:{s:s}}", "apiVersion", "v1", "kind",
+                             "Namespace", "metadata", "name", ns);
+    char *text = dump(root);
+
+    json_decref(root);
+    return text;
+}
+
+static int is_alnum_lower(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* One DNS-1123 label: [a-z0-9-], starting and ending alphanumeric. */
+static int label_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 63 || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_alnum_lower(s[i]) && s[i] != '-')
+            return 0;
+    }
+    return 1;
+}
+
+int kube_name_is_label(const char *s)
+{
+    return label_ok(s, strlen(s));
+}
+
+/* Dot-separated labels, 253 characters at most. */
+int kube_name_is_subdomain(const char *s)
+{
+    size_t n = strlen(s);
+    const char *p = s;
+
+    if (n == 0 || n > 253)
+        return 0;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (!label_ok(p, len))
+            return 0;
+        if (!dot)
+            return 1;
+        p = dot + 1;
+    }
+}

@@ -1,0 +1,72 @@
+/*
+ * secret.h - the pull Secret ecr-renew writes, and whether it may.
+ *
+ * Pure: builds request bodies and judges an existing Secret; the I/O is
+ * in sync.c.
+ *
+ * Who owns a same-named Secret:
+ *   - type other than kubernetes.io/dockerconfigjson: not ours, refused;
+ *   - an app.kubernetes.io/managed-by label other than ecr-renew, or any
+ *     ownerReferences (Helm, External Secrets, a controller): refused;
+ *   - managed-by ecr-renew: ours, updated;
+ *   - no managed-by label (made by the old CronJob's kubectl delete and
+ *     create, or by hand): taken over in place and labelled ours.
+ * An update keeps everything else in the object (other labels and
+ * annotations, uid) and carries its resourceVersion, so a concurrent
+ * change makes it fail with 409 instead of being overwritten.
+ */
+#ifndef ECR_RENEW_KUBE_SECRET_H
+#define ECR_RENEW_KUBE_SECRET_H
+
+#include "../core/err.h"
+
+#include <stddef.h>
+
+#define KUBE_SECRET_TYPE "kubernetes.io/dockerconfigjson"
+#define KUBE_SECRET_KEY ".dockerconfigjson"
+#define KUBE_MANAGED_BY_LABEL "app.kubernetes.io/managed-by"
+#define KUBE_MANAGED_BY "ecr-renew"
+#define KUBE_ANNOTATION_EXPIRES "ecr-renew/expires-at"
+#define KUBE_ANNOTATION_REGISTRIES "ecr-renew/registries"
+#define KUBE_ANNOTATION_RENEWED "ecr-renew/renewed-at"
+
+/* What the Secret should hold. Borrowed strings. */
+struct kube_secret_spec {
+    const char *name;
+    const char *dockerconfigjson; /* secret: the document, not base64 */
+    const char *expires_at;       /* RFC 3339, earliest token expiry */
+    const char *registries;       /* "host1,host2" */
+    const char *renewed_at;       /* RFC 3339 */
+};
+
+enum kube_secret_verdict {
+    KUBE_SECRET_OURS,
+    KUBE_SECRET_TAKE_OVER,
+    KUBE_SECRET_FOREIGN, /* refused: see reason */
+};
+
+/* The body of a create (POST) in namespace ns; secret, free with
+ * secret_free_str. */
+char *kube_secret_create_body(const struct kube_secret_spec *spec,
+                              const char *ns);
+
+/* Judges an existing Secret (the JSON of a GET) and, unless it is
+ * foreign, builds the update (PUT) body into *body (secret). For a
+ * foreign Secret, reason says why ("it has type Opaque"). ER_PARSE when
+ * the JSON is not a Secret. */
+enum er_code kube_secret_update_body(const char *existing, size_t len,
+                                     const struct kube_secret_spec *spec,
+                                     enum kube_secret_verdict *verdict,
+                                     char **body, char *reason,
+                                     size_t reason_cap,
+                                     struct er_error *err) ER_CHECK;
+
+/* The body that creates namespace ns. */
+char *kube_namespace_body(const char *ns);
+
+/* DNS-1123 checks kube-apiserver applies: a label (namespaces, 63
+ * chars) and a subdomain (Secret names, 253 chars). */
+int kube_name_is_label(const char *s);
+int kube_name_is_subdomain(const char *s);
+
+#endif

@@ -1,0 +1,70 @@
+#include "status.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    long code;
+    const char *reason;
+} reasons[] = {
+    {400, "BadRequest"},    {401, "Unauthorized"},
+    {403, "Forbidden"},     {404, "NotFound"},
+    {405, "MethodNotAllowed"}, {406, "NotAcceptable"},
+    {409, "Conflict"},      {410, "Expired"},
+    {413, "RequestEntityTooLarge"}, {415, "UnsupportedMediaType"},
+    {422, "Invalid"},       {429, "TooManyRequests"},
+    {500, "InternalError"}, {503, "ServiceUnavailable"},
+    {504, "Timeout"},
+};
+
+const char *kube_status_reason_for(long http_status)
+{
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        if (reasons[i].code == http_status)
+            return reasons[i].reason;
+    }
+    return http_status >= 500 ? "InternalError" : "Unknown";
+}
+
+/* Keeps printable text only, so answers cannot forge log lines. */
+static void copy_clean(char *dst, size_t cap, json_t *v)
+{
+    const char *s = json_is_string(v) ? json_string_value(v) : "";
+    size_t n = json_is_string(v) ? json_string_length(v) : 0, j = 0;
+
+    for (size_t i = 0; i < n && j + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    dst[j] = '\0';
+}
+
+void kube_status_parse(long http_status, const char *body, size_t len,
+                       struct kube_status *st)
+{
+    json_t *root = len ? json_loadb(body, len, 0, NULL) : NULL;
+    json_t *kind = json_object_get(root, "kind");
+    json_t *details, *code;
+
+    memset(st, 0, sizeof(*st));
+    st->code = http_status;
+    if (json_is_string(kind) && strcmp(json_string_value(kind), "Status") == 0) {
+        copy_clean(st->reason, sizeof(st->reason),
+                   json_object_get(root, "reason"));
+        copy_clean(st->message, sizeof(st->message),
+                   json_object_get(root, "message"));
+        details = json_object_get(root, "details");
+        copy_clean(st->details_kind, sizeof(st->details_kind),
+                   json_object_get(details, "kind"));
+        copy_clean(st->details_name, sizeof(st->details_name),
+                   json_object_get(details, "name"));
+        code = json_object_get(root, "code");
+        if (json_is_integer(code) && json_integer_value(code) > 0)
+            st->code = (long)json_integer_value(code);
+    }
+    if (!st->reason[0])
+        snprintf(st->reason, sizeof(st->reason), "%s",
+                 kube_status_reason_for(http_status));
+    json_decref(root);
+}
