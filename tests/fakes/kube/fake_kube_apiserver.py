@@ -3092,6 +3092,10 @@ class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        # Go's net package (kube-apiserver) sets TCP_NODELAY; without it the
+        # handler's small writes meet the client's delayed ACK and every
+        # answer waits ~40 ms, which would distort timings.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # Handshake deferred to the handler thread (see Handler.setup).
         return self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
 
