@@ -1,23 +1,11 @@
 #include "aws_error.h"
 #include "../core/secret.h"
+#include "../core/strutil.h"
 #include "xml_fields.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Copies s into dst, keeping printable ASCII and UTF-8, so an answer
- * cannot inject line breaks or escape sequences into our logs. */
-static void copy_clean(char *dst, size_t cap, const char *s, size_t n)
-{
-    size_t j = 0;
-
-    for (size_t i = 0; i < n && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    dst[j] = '\0';
-}
 
 /* "com.amazonaws.ecr#AccessDeniedException" and
  * "AccessDeniedException:http://internal..." both name AccessDenied... */
@@ -27,7 +15,7 @@ static void set_code(struct aws_error *e, const char *raw)
     const char *start = hash ? hash + 1 : raw;
     size_t n = strcspn(start, ":");
 
-    copy_clean(e->code, sizeof(e->code), start, n);
+    str_copy_printable(e->code, sizeof(e->code), start, n);
 }
 
 static bool parse_json(const char *body, size_t len, struct aws_error *e)
@@ -49,7 +37,7 @@ static bool parse_json(const char *body, size_t len, struct aws_error *e)
         ok = true;
     }
     if (json_is_string(msg))
-        copy_clean(e->message, sizeof(e->message), json_string_value(msg),
+        str_copy_printable(e->message, sizeof(e->message), json_string_value(msg),
                    json_string_length(msg));
 out:
     json_decref(root);
@@ -70,7 +58,7 @@ static bool parse_xml(const char *body, size_t len, struct aws_error *e)
         ok = true;
     }
     if (values[1])
-        copy_clean(e->message, sizeof(e->message), values[1],
+        str_copy_printable(e->message, sizeof(e->message), values[1],
                    strlen(values[1]));
     secret_free_str(values[0]);
     secret_free_str(values[1]);

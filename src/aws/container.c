@@ -53,7 +53,9 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
         candidate = xstrdup(s->container_full_uri);
     if ((rc = http_url_parse(candidate, &u, err)) != ER_OK) {
         free(candidate);
-        return er_wrap(err, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        return er_wrap(err, "%s", s->container_relative_uri
+                                      ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                                      : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     }
     if (strcmp(u.scheme, "https") != 0 &&
         !(strcmp(u.scheme, "http") == 0 && container_host_allows_http(u.host)))

@@ -107,25 +107,29 @@ static enum er_code parse_entry(json_t *entry, const char *region,
     json_t *tok = json_object_get(entry, "authorizationToken");
     json_t *ep = json_object_get(entry, "proxyEndpoint");
     json_t *exp = json_object_get(entry, "expiresAt");
+    enum er_code rc;
 
     memset(t, 0, sizeof(*t));
     if (!json_is_string(tok) || !json_is_string(ep))
         return er_set(err, ER_PARSE, "authorizationData entry lacks "
                                      "authorizationToken or proxyEndpoint");
-    if (split_token(json_string_value(tok), t, err) != ER_OK)
-        return err->code;
+    if ((rc = split_token(json_string_value(tok), t, err)) != ER_OK)
+        return rc;
     set_host(json_string_value(ep), t);
     t->region = xstrdup(region);
     t->expires_at = json_is_number(exp) ? json_number_value(exp) : 0;
     return ER_OK;
 }
 
+/* All entries are parsed before any is appended: out changes only on
+ * success. */
 enum er_code ecr_parse_tokens(const char *json, size_t len,
                               const char *region, struct ecr_tokens *out,
                               struct er_error *err)
 {
     json_t *root = json_loadb(json, len, 0, NULL);
     json_t *data = json_object_get(root, "authorizationData");
+    struct ecr_tokens parsed = {0};
     enum er_code rc = ER_OK;
     size_t n = json_array_size(data);
 
@@ -133,17 +137,23 @@ enum er_code ecr_parse_tokens(const char *json, size_t len,
         rc = er_set(err, ER_PARSE, "answer has no authorizationData");
         goto out;
     }
-    out->items = xrealloc(out->items, (out->n + n) * sizeof(*out->items));
-    for (size_t i = 0; i < n; i++) {
-        struct ecr_token t;
-        if ((rc = parse_entry(json_array_get(data, i), region, &t, err)) !=
-            ER_OK) {
-            token_free(&t);
-            goto out;
-        }
-        out->items[out->n++] = t;
+    parsed.items = xcalloc(n, sizeof(*parsed.items));
+    for (size_t i = 0; i < n && rc == ER_OK; i++) {
+        rc = parse_entry(json_array_get(data, i), region,
+                         &parsed.items[parsed.n], err);
+        if (rc != ER_OK)
+            token_free(&parsed.items[parsed.n]);
+        else
+            parsed.n++;
+    }
+    if (rc == ER_OK) {
+        out->items = xrealloc(out->items, (out->n + n) * sizeof(*out->items));
+        memcpy(out->items + out->n, parsed.items, n * sizeof(*parsed.items));
+        out->n += n;
+        parsed.n = 0;
     }
 out:
+    ecr_tokens_free(&parsed);
     json_decref(root);
     return rc;
 }

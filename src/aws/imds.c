@@ -116,6 +116,9 @@ enum er_code imds_parse_credentials(const char *json, size_t len,
     else if (!akid || !secret || !*akid || !*secret)
         rc = er_set(err, ER_PARSE,
                     "credentials answer lacks AccessKeyId or SecretAccessKey");
+    else if (json_object_get(root, "Expiration") && !exp)
+        rc = er_set(err, ER_PARSE, "credentials answer has a non-text "
+                                   "Expiration");
     else if (exp && time_parse_iso8601(exp, &when) != 0)
         rc = er_set(err, ER_PARSE, "Expiration \"%s\" is not a date", exp);
     if (rc == ER_OK) {

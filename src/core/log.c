@@ -86,6 +86,25 @@ static void format_text(struct buf *line, const char *when,
     }
 }
 
+/* jansson refuses text that is not UTF-8; such a value is still logged,
+ * with the offending bytes shown as '?', rather than silently dropped. */
+static json_t *json_text(const char *v)
+{
+    json_t *j = json_string(v);
+    char *copy;
+
+    if (j)
+        return j;
+    copy = xstrdup(v);
+    for (char *p = copy; *p; p++) {
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    }
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 static void format_json(struct buf *line, const char *when,
                         enum log_level level, const char *msg, va_list ap)
 {
@@ -95,10 +114,10 @@ static void format_json(struct buf *line, const char *when,
 
     json_object_set_new(obj, "time", json_string(when));
     json_object_set_new(obj, "level", json_string(level_names[level]));
-    json_object_set_new(obj, "msg", json_string(msg));
+    json_object_set_new(obj, "msg", json_text(msg));
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
-        json_object_set_new(obj, k, json_string(v ? v : ""));
+        json_object_set_new(obj, k, json_text(v ? v : ""));
     }
     text = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
     buf_must_adds(line, text ? text : "{}");

@@ -95,3 +95,23 @@ void str_list_free(char **items, size_t n)
         free(items[i]);
     free(items);
 }
+
+void str_copy_printable(char *dst, size_t cap, const char *s, size_t n)
+{
+    size_t j = 0, i;
+
+    if (cap == 0)
+        return;
+    for (i = 0; i < n && j + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    /* Cut short in the middle of a multi-byte character: drop its start. */
+    if (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) {
+        while (j > 0 && ((unsigned char)dst[j - 1] & 0xC0) == 0x80)
+            j--;
+        if (j > 0 && (unsigned char)dst[j - 1] >= 0xC0)
+            j--;
+    }
+    dst[j] = '\0';
+}

@@ -32,4 +32,9 @@ void str_split_append(const char *s, char sep, char ***items, size_t *n);
 
 void str_list_free(char **items, size_t n);
 
+/* Copies up to n bytes of s into dst (capacity cap, always terminated),
+ * replacing control characters with spaces so a peer's text cannot forge
+ * log lines, and cutting only between UTF-8 characters. */
+void str_copy_printable(char *dst, size_t cap, const char *s, size_t n);
+
 #endif

@@ -62,9 +62,10 @@ static int parse_offset(const char *p, long *offset)
 
 int time_parse_iso8601(const char *s, time_t *out)
 {
-    struct tm tm;
+    struct tm tm, check;
     const char *p = s;
     long offset;
+    time_t t;
     int y, mo, d, h, mi, se;
 
     memset(&tm, 0, sizeof(tm));
@@ -91,6 +92,10 @@ int time_parse_iso8601(const char *s, time_t *out)
     tm.tm_hour = h;
     tm.tm_min = mi;
     tm.tm_sec = se;
-    *out = timegm(&tm) - offset;
+    t = timegm(&tm);
+    /* timegm normalises 31 February into March; refuse such dates. */
+    if (!gmtime_r(&t, &check) || check.tm_mday != d || check.tm_mon != mo - 1)
+        return -1;
+    *out = t - offset;
     return 0;
 }

@@ -1,4 +1,5 @@
 #include "status.h"
+#include "../core/strutil.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -30,14 +31,11 @@ const char *kube_status_reason_for(long http_status)
 /* Keeps printable text only, so answers cannot forge log lines. */
 static void copy_clean(char *dst, size_t cap, json_t *v)
 {
-    const char *s = json_is_string(v) ? json_string_value(v) : "";
-    size_t n = json_is_string(v) ? json_string_length(v) : 0, j = 0;
-
-    for (size_t i = 0; i < n && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    dst[j] = '\0';
+    if (json_is_string(v))
+        str_copy_printable(dst, cap, json_string_value(v),
+                           json_string_length(v));
+    else
+        dst[0] = '\0';
 }
 
 void kube_status_parse(long http_status, const char *body, size_t len,

@@ -2,7 +2,8 @@
  * retry.h - when to try again, and how long to wait first.
  *
  * Exponential backoff with full jitter (the scheme AWS recommends): the
- * wait before retry n is uniform in [0, min(cap, base * 2^n)). A server's
+ * wait before retry n (1 = the first retry) is uniform in
+ * [0, min(cap, base * 2^(n-1))). A server's
  * Retry-After, when given, is honoured instead, up to the cap. Pure: the
  * caller supplies the random number and does the sleeping.
  */
