@@ -49,13 +49,13 @@ static enum er_code prepare(const struct aws_request *req, time_t now,
         sh[i].name = o->headers[i].name;
         sh[i].value = o->headers[i].value;
     }
-    struct sigv4_request sreq = {"POST", o->url.path, o->url.query, sh,
-                                 o->n_headers, req->body, req->body_len};
+    struct sigv4_request sreq = {"POST",       o->url.path, o->url.query, sh,
+                                 o->n_headers, req->body,   req->body_len};
     struct sigv4_credentials screds = {req->creds->access_key_id,
                                        req->creds->secret_access_key,
                                        req->creds->session_token};
-    struct sigv4_options opt = {req->region, req->signing_name, now, true,
-                                false, false};
+    struct sigv4_options opt = {
+        req->region, req->signing_name, now, true, false, false};
     if ((rc = sigv4_sign(&sreq, &screds, &opt, &o->sig, err)) != ER_OK)
         return rc;
     o->signed_ = true;
@@ -109,8 +109,7 @@ static enum er_code judge(const struct aws_request *req,
 }
 
 /* One attempt. *retry is set when another attempt may succeed. */
-static enum er_code attempt(struct aws_client *c,
-                            const struct aws_request *req,
+static enum er_code attempt(struct aws_client *c, const struct aws_request *req,
                             struct http_response *resp, bool *retry,
                             long *retry_after_ms, struct er_error *err)
 {
@@ -154,12 +153,12 @@ enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
     buf_init(&resp.body, answer->cap, BUF_SECRET);
     while (tries < c->retry.max_attempts) {
         if (tries > 0) {
-            long ms = retry_delay_ms(&c->retry, tries,
-                                     c->clock->random01(c->clock->ctx),
-                                     retry_after);
+            long ms =
+                retry_delay_ms(&c->retry, tries,
+                               c->clock->random01(c->clock->ctx), retry_after);
             log_event(LOG_WARN, "retrying AWS call", "operation",
-                      req->operation, "region", req->region, "reason",
-                      err->msg, LOG_END);
+                      req->operation, "region", req->region, "reason", err->msg,
+                      LOG_END);
             c->clock->sleep_ms(c->clock->ctx, ms);
         }
         tries++;

@@ -30,9 +30,9 @@ struct aws_request {
     const char *operation;     /* "GetAuthorizationToken" */
     const char *signing_name;  /* "ecr", "sts" */
     const char *region;
-    const char *endpoint;      /* base URL */
+    const char *endpoint; /* base URL */
     const char *content_type;
-    const char *target;        /* X-Amz-Target, or NULL */
+    const char *target; /* X-Amz-Target, or NULL */
     const char *body;
     size_t body_len;
     const struct aws_credentials *creds; /* NULL: sent unsigned */

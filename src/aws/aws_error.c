@@ -37,8 +37,8 @@ static bool parse_json(const char *body, size_t len, struct aws_error *e)
         ok = true;
     }
     if (json_is_string(msg))
-        str_copy_printable(e->message, sizeof(e->message), json_string_value(msg),
-                   json_string_length(msg));
+        str_copy_printable(e->message, sizeof(e->message),
+                           json_string_value(msg), json_string_length(msg));
 out:
     json_decref(root);
     return ok;
@@ -59,7 +59,7 @@ static bool parse_xml(const char *body, size_t len, struct aws_error *e)
     }
     if (values[1])
         str_copy_printable(e->message, sizeof(e->message), values[1],
-                   strlen(values[1]));
+                           strlen(values[1]));
     secret_free_str(values[0]);
     secret_free_str(values[1]);
     return ok;
@@ -78,12 +78,23 @@ void aws_error_parse(long status, const char *error_type_header,
 }
 
 static const char *const retryable_codes[] = {
-    "ThrottlingException", "Throttling", "ThrottledException",
-    "TooManyRequestsException", "RequestLimitExceeded",
-    "ProvisionedThroughputExceededException", "RequestThrottled",
-    "RequestThrottledException", "SlowDown", "PriorRequestNotComplete",
-    "EC2ThrottledException", "IDPCommunicationError", "ServiceUnavailable",
-    "InternalFailure", "InternalError", "ServerException", "RequestTimeout",
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "ProvisionedThroughputExceededException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "IDPCommunicationError",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+    "ServerException",
+    "RequestTimeout",
     "RequestTimeoutException",
 };
 

@@ -53,16 +53,18 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
         candidate = xstrdup(s->container_full_uri);
     if ((rc = http_url_parse(candidate, &u, err)) != ER_OK) {
         free(candidate);
-        return er_wrap(err, "%s", s->container_relative_uri
-                                      ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
-                                      : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+        return er_wrap(err, "%s",
+                       s->container_relative_uri
+                           ? "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"
+                           : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     }
     if (strcmp(u.scheme, "https") != 0 &&
         !(strcmp(u.scheme, "http") == 0 && container_host_allows_http(u.host)))
         rc = er_set(err, ER_USAGE,
                     "container credentials URI %s: plain http is only "
                     "allowed to loopback, 169.254.170.2 and 169.254.170.23; "
-                    "use https", candidate);
+                    "use https",
+                    candidate);
     http_url_free(&u);
     if (rc != ER_OK)
         free(candidate);
@@ -72,8 +74,8 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
 }
 
 /* The token file wins over the variable, and is read fresh each time. */
-static enum er_code read_auth_token(const struct aws_settings *s,
-                                    char **token, struct er_error *err)
+static enum er_code read_auth_token(const struct aws_settings *s, char **token,
+                                    struct er_error *err)
 {
     struct buf b = BUF_INIT_SECRET;
     enum er_code rc;
@@ -102,8 +104,14 @@ static enum er_code fetch_once(struct aws_client *c, const char *url,
                                long *status, struct er_error *err)
 {
     struct http_header h[] = {{"Authorization", token}};
-    struct http_request req = {"GET", url, h, token ? 1 : 0, NULL, 0,
-                               CONTAINER_TIMEOUT_MS, "container credentials"};
+    struct http_request req = {"GET",
+                               url,
+                               h,
+                               token ? 1 : 0,
+                               NULL,
+                               0,
+                               CONTAINER_TIMEOUT_MS,
+                               "container credentials"};
     struct http_response resp = {0};
     enum er_code rc;
 
@@ -137,10 +145,8 @@ static enum er_code fetch_with_retries(struct aws_client *c, const char *url,
     return rc;
 }
 
-enum er_code container_fetch(struct aws_client *c,
-                             const struct aws_settings *s,
-                             struct aws_credentials *out,
-                             struct er_error *err)
+enum er_code container_fetch(struct aws_client *c, const struct aws_settings *s,
+                             struct aws_credentials *out, struct er_error *err)
 {
     struct buf body = BUF_INIT_SECRET;
     char *url = NULL, *token = NULL;
@@ -155,14 +161,16 @@ enum er_code container_fetch(struct aws_client *c,
         goto out;
     if (status != 200) {
         char excerpt[200];
-        size_t n = body.len < sizeof(excerpt) - 1 ? body.len
-                                                  : sizeof(excerpt) - 1;
+        size_t n =
+            body.len < sizeof(excerpt) - 1 ? body.len : sizeof(excerpt) - 1;
         memcpy(excerpt, buf_str(&body), n);
         excerpt[n] = '\0';
         for (size_t i = 0; i < n; i++)
             excerpt[i] = (excerpt[i] < 0x20) ? ' ' : excerpt[i];
-        rc = er_set(err, ER_AWS, "container credentials endpoint %s: HTTP "
-                    "%ld: %s%s", url, status, excerpt,
+        rc = er_set(err, ER_AWS,
+                    "container credentials endpoint %s: HTTP "
+                    "%ld: %s%s",
+                    url, status, excerpt,
                     status == 401 || status == 403
                         ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)"
                         : "");

@@ -31,8 +31,7 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
 /* True for hosts plain HTTP may go to (pure; exposed for tests). */
 bool container_host_allows_http(const char *host);
 
-enum er_code container_fetch(struct aws_client *c,
-                             const struct aws_settings *s,
+enum er_code container_fetch(struct aws_client *c, const struct aws_settings *s,
                              struct aws_credentials *out,
                              struct er_error *err) ER_CHECK;
 

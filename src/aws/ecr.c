@@ -111,8 +111,9 @@ static enum er_code parse_entry(json_t *entry, const char *region,
 
     memset(t, 0, sizeof(*t));
     if (!json_is_string(tok) || !json_is_string(ep))
-        return er_set(err, ER_PARSE, "authorizationData entry lacks "
-                                     "authorizationToken or proxyEndpoint");
+        return er_set(err, ER_PARSE,
+                      "authorizationData entry lacks "
+                      "authorizationToken or proxyEndpoint");
     if ((rc = split_token(json_string_value(tok), t, err)) != ER_OK)
         return rc;
     set_host(json_string_value(ep), t);
@@ -123,9 +124,8 @@ static enum er_code parse_entry(json_t *entry, const char *region,
 
 /* All entries are parsed before any is appended: out changes only on
  * success. */
-enum er_code ecr_parse_tokens(const char *json, size_t len,
-                              const char *region, struct ecr_tokens *out,
-                              struct er_error *err)
+enum er_code ecr_parse_tokens(const char *json, size_t len, const char *region,
+                              struct ecr_tokens *out, struct er_error *err)
 {
     json_t *root = json_loadb(json, len, 0, NULL);
     json_t *data = json_object_get(root, "authorizationData");
@@ -165,14 +165,15 @@ static enum er_code call_batch(struct aws_client *c, const char *endpoint,
 {
     char *body = ecr_request_body(ids, n);
     struct buf answer = BUF_INIT_SECRET;
-    struct aws_request req = {"ECR", "GetAuthorizationToken", "ecr", region,
-                              endpoint, ECR_CONTENT_TYPE, ECR_TARGET, body,
+    struct aws_request req = {"ECR",        "GetAuthorizationToken",
+                              "ecr",        region,
+                              endpoint,     ECR_CONTENT_TYPE,
+                              ECR_TARGET,   body,
                               strlen(body), creds};
     enum er_code rc = aws_send(c, &req, &answer, err);
 
-    if (rc == ER_OK &&
-        (rc = ecr_parse_tokens(answer.data, answer.len, region, out, err)) !=
-            ER_OK)
+    if (rc == ER_OK && (rc = ecr_parse_tokens(answer.data, answer.len, region,
+                                              out, err)) != ER_OK)
         er_wrap(err, "ECR GetAuthorizationToken in %s", region);
     buf_free(&answer);
     free(body);
@@ -192,15 +193,16 @@ enum er_code ecr_get_tokens(struct aws_client *c, const struct aws_settings *s,
         if (!ecr_registry_id_is_valid(ids[i]))
             return er_set(err, ER_USAGE,
                           "registry id \"%s\" is not a 12-digit AWS account "
-                          "id", ids[i]);
+                          "id",
+                          ids[i]);
     }
     if ((rc = aws_ecr_endpoint(s, region, &endpoint, err)) != ER_OK)
         return rc;
     do {
-        size_t batch = n - done < ECR_MAX_IDS_PER_CALL ? n - done
-                                                       : ECR_MAX_IDS_PER_CALL;
-        rc = call_batch(c, endpoint, creds, region, ids + done, batch, out,
-                        err);
+        size_t batch =
+            n - done < ECR_MAX_IDS_PER_CALL ? n - done : ECR_MAX_IDS_PER_CALL;
+        rc =
+            call_batch(c, endpoint, creds, region, ids + done, batch, out, err);
         done += batch;
     } while (rc == ER_OK && done < n);
     free(endpoint);

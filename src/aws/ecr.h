@@ -25,9 +25,9 @@ struct ecr_token {
     char *registry_host; /* "123456789012.dkr.ecr.us-east-1.amazonaws.com" */
     char *account;       /* "123456789012", or NULL if the host has none */
     char *region;
-    char *username;      /* "AWS" */
-    char *password;      /* secret */
-    double expires_at;   /* epoch seconds, may be fractional; 0 unknown */
+    char *username;    /* "AWS" */
+    char *password;    /* secret */
+    double expires_at; /* epoch seconds, may be fractional; 0 unknown */
 };
 
 struct ecr_tokens {
@@ -42,8 +42,8 @@ bool ecr_registry_id_is_valid(const char *id);
 char *ecr_request_body(char *const *ids, size_t n);
 
 /* Parses an answer, appending to out. Pure. */
-enum er_code ecr_parse_tokens(const char *json, size_t len,
-                              const char *region, struct ecr_tokens *out,
+enum er_code ecr_parse_tokens(const char *json, size_t len, const char *region,
+                              struct ecr_tokens *out,
                               struct er_error *err) ER_CHECK;
 
 /* Calls GetAuthorizationToken in region (in batches of 10 ids) and

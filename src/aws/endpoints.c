@@ -22,8 +22,8 @@ static const struct aws_partition aws_commercial = {"aws", "amazonaws.com",
 
 /* ECR and STS offer FIPS endpoints only in these regions. */
 static const char *const fips_regions[] = {
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2",
-    "us-gov-east-1", "us-gov-west-1",
+    "us-east-1", "us-east-2",     "us-west-1",
+    "us-west-2", "us-gov-east-1", "us-gov-west-1",
 };
 
 const struct aws_partition *aws_partition_of(const char *region)
@@ -60,7 +60,7 @@ static bool has_fips(const char *region)
 }
 
 static const char *configured_url(const struct aws_settings *s,
-                                   const char *service_url)
+                                  const char *service_url)
 {
     if (s->ignore_configured_endpoint_urls)
         return NULL;
@@ -85,14 +85,13 @@ static enum er_code build_endpoint(const struct aws_settings *s,
                       label, region);
     p = aws_partition_of(region);
     if (s->use_dualstack)
-        *url = xasprintf("https://%s%s.%s.%s", service,
-                         s->use_fips ? "-fips" : "", region,
-                         p->dualstack_suffix);
+        *url =
+            xasprintf("https://%s%s.%s.%s", service, s->use_fips ? "-fips" : "",
+                      region, p->dualstack_suffix);
     else
         *url = xasprintf("https://%s%s.%s.%s",
-                         strcmp(service, "ecr") == 0 && !s->use_fips
-                             ? "api.ecr"
-                             : service,
+                         strcmp(service, "ecr") == 0 && !s->use_fips ? "api.ecr"
+                                                                     : service,
                          s->use_fips ? "-fips" : "", region, p->dns_suffix);
     return ER_OK;
 }
@@ -127,11 +126,10 @@ char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
     const struct aws_partition *p = aws_partition_of(region);
 
     if (s->use_dualstack)
-        return xasprintf("%s.dkr-ecr%s.%s.%s", account,
-                         s->use_fips ? "-fips" : "", region,
-                         strcmp(p->name, "aws-cn") == 0
-                             ? "on.amazonwebservices.com.cn"
-                             : "on.aws");
+        return xasprintf(
+            "%s.dkr-ecr%s.%s.%s", account, s->use_fips ? "-fips" : "", region,
+            strcmp(p->name, "aws-cn") == 0 ? "on.amazonwebservices.com.cn"
+                                           : "on.aws");
     return xasprintf("%s.dkr.ecr%s.%s.%s", account, s->use_fips ? "-fips" : "",
                      region, p->dns_suffix);
 }

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 
 struct aws_partition {
-    const char *name;       /* "aws", "aws-cn", "aws-us-gov", ... */
-    const char *dns_suffix; /* "amazonaws.com", "amazonaws.com.cn", ... */
+    const char *name;             /* "aws", "aws-cn", "aws-us-gov", ... */
+    const char *dns_suffix;       /* "amazonaws.com", "amazonaws.com.cn", ... */
     const char *dualstack_suffix; /* "api.aws", ... */
 };
 

@@ -43,8 +43,8 @@ static enum er_code fetch_token(struct imds *m, struct er_error *err)
         {"X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL}};
     struct http_response resp = {0};
     char *url = imds_url(m, "/latest/api/token");
-    struct http_request req = {"PUT",  url, h, 1, "", 0, IMDS_TIMEOUT_MS,
-                               "IMDSv2 token"};
+    struct http_request req = {"PUT",           url,           h, 1, "", 0,
+                               IMDS_TIMEOUT_MS, "IMDSv2 token"};
     enum er_code rc;
 
     buf_init(&resp.body, 4096, BUF_SECRET);
@@ -53,7 +53,8 @@ static enum er_code fetch_token(struct imds *m, struct er_error *err)
         rc = er_set(err, ER_AWS,
                     "IMDSv2 token request to %s: HTTP %ld (is the hop limit "
                     "too low for containers? set the instance's "
-                    "HttpPutResponseHopLimit to 2)", url, resp.status);
+                    "HttpPutResponseHopLimit to 2)",
+                    url, resp.status);
     if (rc == ER_OK) {
         size_t n;
         const char *t = str_trim(buf_str(&resp.body), &n);
@@ -75,15 +76,14 @@ enum er_code imds_get(struct imds *m, const char *path, struct buf *out,
         return rc;
     url = imds_url(m, path);
     struct http_header h[] = {{"X-aws-ec2-metadata-token", m->token}};
-    struct http_request req = {"GET", url, h, 1, NULL, 0, IMDS_TIMEOUT_MS,
-                               "instance metadata"};
+    struct http_request req = {
+        "GET", url, h, 1, NULL, 0, IMDS_TIMEOUT_MS, "instance metadata"};
     buf_init(&resp.body, out->cap, BUF_SECRET);
     rc = http_do(m->client->http, &req, &resp, err);
     if (rc == ER_OK) {
         *status = resp.status;
         if (buf_add(out, resp.body.data, resp.body.len) != BUF_OK)
-            rc = er_set(err, ER_PARSE, "instance metadata %s: too large",
-                        path);
+            rc = er_set(err, ER_PARSE, "instance metadata %s: too large", path);
     }
     http_response_free(&resp);
     free(url);
@@ -117,8 +117,9 @@ enum er_code imds_parse_credentials(const char *json, size_t len,
         rc = er_set(err, ER_PARSE,
                     "credentials answer lacks AccessKeyId or SecretAccessKey");
     else if (json_object_get(root, "Expiration") && !exp)
-        rc = er_set(err, ER_PARSE, "credentials answer has a non-text "
-                                   "Expiration");
+        rc = er_set(err, ER_PARSE,
+                    "credentials answer has a non-text "
+                    "Expiration");
     else if (exp && time_parse_iso8601(exp, &when) != 0)
         rc = er_set(err, ER_PARSE, "Expiration \"%s\" is not a date", exp);
     if (rc == ER_OK) {

@@ -20,9 +20,9 @@
 #define IMDS_DEFAULT_ENDPOINT "http://169.254.169.254"
 
 struct imds {
-    struct aws_client *client;        /* borrowed */
+    struct aws_client *client;           /* borrowed */
     const struct aws_settings *settings; /* borrowed */
-    char *token;                      /* secret */
+    char *token;                         /* secret */
 };
 
 void imds_init(struct imds *m, struct aws_client *c,

@@ -7,7 +7,7 @@
 
 struct ini_entry {
     char *section;
-    char *key;   /* NULL for a bare section header */
+    char *key; /* NULL for a bare section header */
     char *value;
     int line;
     size_t indent; /* columns before the key, to spot continuations */
@@ -53,20 +53,19 @@ static enum er_code parse_section(struct ini_file *f, const char *s, size_t n,
     const char *close = memchr(s, ']', n);
 
     if (!close)
-        return er_set(err, ER_CONFIG, "%s:%d: section header without ']'",
-                      name, line);
+        return er_set(err, ER_CONFIG, "%s:%d: section header without ']'", name,
+                      line);
     free(*section);
     *section = trimmed_dup(s + 1, (size_t)(close - s - 1));
     if (!**section)
-        return er_set(err, ER_CONFIG, "%s:%d: empty section name", name,
-                      line);
+        return er_set(err, ER_CONFIG, "%s:%d: empty section name", name, line);
     add_entry(f, *section, NULL, NULL, line, 0);
     return ER_OK;
 }
 
 static enum er_code parse_pair(struct ini_file *f, const char *s, size_t n,
-                               const char *section, const char *name,
-                               int line, size_t indent, struct er_error *err)
+                               const char *section, const char *name, int line,
+                               size_t indent, struct er_error *err)
 {
     const char *eq = memchr(s, '=', n), *colon = memchr(s, ':', n);
     char *key;
@@ -75,11 +74,11 @@ static enum er_code parse_pair(struct ini_file *f, const char *s, size_t n,
         eq = colon;
     if (!eq)
         return er_set(err, ER_CONFIG,
-                      "%s:%d: expected \"key = value\" or \"[section]\"",
-                      name, line);
+                      "%s:%d: expected \"key = value\" or \"[section]\"", name,
+                      line);
     if (!section)
-        return er_set(err, ER_CONFIG,
-                      "%s:%d: setting outside of any [section]", name, line);
+        return er_set(err, ER_CONFIG, "%s:%d: setting outside of any [section]",
+                      name, line);
     key = trimmed_dup(s, (size_t)(eq - s));
     if (!*key) {
         free(key);

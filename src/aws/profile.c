@@ -84,8 +84,7 @@ void aws_profile_where(const struct aws_profile_files *f, const char *profile,
     }
 }
 
-bool aws_profile_exists(const struct aws_profile_files *f,
-                        const char *profile)
+bool aws_profile_exists(const struct aws_profile_files *f, const char *profile)
 {
     char *section = xasprintf("profile %s", profile);
     bool found = ini_has_section(f->credentials, profile) ||

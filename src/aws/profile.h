@@ -38,8 +38,7 @@ const char *aws_profile_get(const struct aws_profile_files *f,
 void aws_profile_where(const struct aws_profile_files *f, const char *profile,
                        const char *key, char *out, size_t cap);
 
-bool aws_profile_exists(const struct aws_profile_files *f,
-                        const char *profile);
+bool aws_profile_exists(const struct aws_profile_files *f, const char *profile);
 
 void aws_profile_free(struct aws_profile_files *f);
 

@@ -36,8 +36,8 @@ struct aws_provider {
 };
 
 typedef enum er_code source_fn(struct aws_provider *p,
-                               struct aws_credentials *out,
-                               struct outcome *o, struct er_error *err);
+                               struct aws_credentials *out, struct outcome *o,
+                               struct er_error *err);
 
 static void not_applicable(struct outcome *o, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -119,11 +119,10 @@ static enum er_code from_env(struct aws_provider *p,
         return ER_OK;
     }
     if (!s->access_key_id || !s->secret_access_key)
-        return er_set(err, ER_CONFIG, "%s is set but %s is not",
-                      s->access_key_id ? "AWS_ACCESS_KEY_ID"
-                                       : "AWS_SECRET_ACCESS_KEY",
-                      s->access_key_id ? "AWS_SECRET_ACCESS_KEY"
-                                       : "AWS_ACCESS_KEY_ID");
+        return er_set(
+            err, ER_CONFIG, "%s is set but %s is not",
+            s->access_key_id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
+            s->access_key_id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID");
     memset(out, 0, sizeof(*out));
     out->access_key_id = xstrdup(s->access_key_id);
     out->secret_access_key = xstrdup(s->secret_access_key);
@@ -229,8 +228,10 @@ static enum er_code from_imds(struct aws_provider *p,
     path = xasprintf("/latest/meta-data/iam/security-credentials/%s", role);
     rc = imds_get(&p->imds, path, &body, &status, err);
     if (rc == ER_OK && status != 200)
-        rc = er_set(err, ER_AWS, "instance metadata: credentials of role %s: "
-                    "HTTP %ld", role, status);
+        rc = er_set(err, ER_AWS,
+                    "instance metadata: credentials of role %s: "
+                    "HTTP %ld",
+                    role, status);
     if (rc == ER_OK)
         rc = imds_parse_credentials(body.data, body.len, out, err);
     if (rc == ER_OK)
@@ -268,8 +269,8 @@ static enum er_code static_keys(struct aws_provider *p, const char *name,
         aws_profile_where(p->files, name,
                           akid ? "aws_access_key_id" : "aws_secret_access_key",
                           where, sizeof(where));
-        return er_set(err, ER_CONFIG, "%s: profile %s has %s but not %s",
-                      where, name,
+        return er_set(err, ER_CONFIG, "%s: profile %s has %s but not %s", where,
+                      name,
                       akid ? "aws_access_key_id" : "aws_secret_access_key",
                       akid ? "aws_secret_access_key" : "aws_access_key_id");
     }
@@ -283,8 +284,8 @@ static enum er_code static_keys(struct aws_provider *p, const char *name,
 
 /* credential_source names where a role's source credentials come from
  * when there is no source_profile (used on EC2 and in containers). */
-static enum er_code credential_source(struct aws_provider *p,
-                                      const char *name, const char *kind,
+static enum er_code credential_source(struct aws_provider *p, const char *name,
+                                      const char *kind,
                                       struct aws_credentials *out,
                                       struct er_error *err)
 {
@@ -303,18 +304,17 @@ static enum er_code credential_source(struct aws_provider *p,
                           sizeof(where));
         return er_set(err, ER_CONFIG,
                       "%s: credential_source \"%s\" is not Environment, "
-                      "Ec2InstanceMetadata or EcsContainer", where, kind);
+                      "Ec2InstanceMetadata or EcsContainer",
+                      where, kind);
     }
     if (rc == ER_OK && !o.applies)
-        rc = er_set(err, ER_NO_CREDS,
-                    "profile %s: credential_source %s: %s", name, kind,
-                    o.why_not);
+        rc = er_set(err, ER_NO_CREDS, "profile %s: credential_source %s: %s",
+                    name, kind, o.why_not);
     return rc;
 }
 
-static enum er_code source_credentials(struct aws_provider *p,
-                                       const char *name, int depth,
-                                       struct aws_credentials *out,
+static enum er_code source_credentials(struct aws_provider *p, const char *name,
+                                       int depth, struct aws_credentials *out,
                                        struct er_error *err)
 {
     const char *source = pget(p, name, "source_profile");
@@ -337,7 +337,8 @@ static enum er_code source_credentials(struct aws_provider *p,
     aws_profile_where(p->files, name, "role_arn", where, sizeof(where));
     return er_set(err, ER_CONFIG,
                   "%s: profile %s has role_arn but none of source_profile, "
-                  "credential_source or web_identity_token_file", where, name);
+                  "credential_source or web_identity_token_file",
+                  where, name);
 }
 
 static enum er_code assume_profile_role(struct aws_provider *p,
@@ -359,8 +360,10 @@ static enum er_code assume_profile_role(struct aws_provider *p,
     if ((rc = source_credentials(p, name, depth, &source, err)) != ER_OK)
         return rc;
     if (!p->region)
-        rc = er_set(err, ER_USAGE, "profile %s: assuming %s needs a region: "
-                    "pass --region or set AWS_REGION", name, role);
+        rc = er_set(err, ER_USAGE,
+                    "profile %s: assuming %s needs a region: "
+                    "pass --region or set AWS_REGION",
+                    name, role);
     else if ((rc = aws_sts_endpoint(p->s, p->region, &endpoint, err)) ==
              ER_OK) {
         a.endpoint = endpoint;
@@ -379,8 +382,10 @@ static enum er_code resolve_profile(struct aws_provider *p, const char *name,
                                     struct outcome *o, struct er_error *err)
 {
     if (depth > PROFILE_MAX_DEPTH)
-        return er_set(err, ER_CONFIG, "profile %s: source_profile chain is "
-                      "longer than %d or circular", name, PROFILE_MAX_DEPTH);
+        return er_set(err, ER_CONFIG,
+                      "profile %s: source_profile chain is "
+                      "longer than %d or circular",
+                      name, PROFILE_MAX_DEPTH);
     if (!aws_profile_exists(p->files, name)) {
         not_applicable(o, "profile %s is in neither %s nor %s", name,
                        p->files->credentials_path, p->files->config_path);
@@ -403,8 +408,8 @@ static enum er_code resolve_profile(struct aws_provider *p, const char *name,
 }
 
 static enum er_code from_profile(struct aws_provider *p,
-                                 struct aws_credentials *out,
-                                 struct outcome *o, struct er_error *err)
+                                 struct aws_credentials *out, struct outcome *o,
+                                 struct er_error *err)
 {
     enum er_code rc = resolve_profile(p, p->s->profile, 0, out, o, err);
 
@@ -432,8 +437,7 @@ static const struct {
 
 struct aws_provider *aws_provider_new(const struct aws_settings *s,
                                       const struct aws_profile_files *files,
-                                      struct aws_client *c,
-                                      const char *region)
+                                      struct aws_client *c, const char *region)
 {
     struct aws_provider *p = xcalloc(1, sizeof(*p));
 
@@ -455,8 +459,7 @@ void aws_provider_free(struct aws_provider *p)
     free(p);
 }
 
-static enum er_code nothing_found(const struct outcome *o,
-                                  struct er_error *err)
+static enum er_code nothing_found(const struct outcome *o, struct er_error *err)
 {
     struct buf msg = BUF_INIT;
     enum er_code rc;
@@ -474,8 +477,7 @@ static enum er_code nothing_found(const struct outcome *o,
 }
 
 static enum er_code run_chain(struct aws_provider *p,
-                              struct aws_credentials *out,
-                              struct er_error *err)
+                              struct aws_credentials *out, struct er_error *err)
 {
     struct outcome o[N_SOURCES];
     enum er_code rc;
@@ -538,9 +540,10 @@ enum er_code aws_provider_get(struct aws_provider *p,
                   p->cached.source, LOG_END);
     } else if (p->have && p->cached.expiration > now) {
         time_format_rfc3339(p->cached.expiration, until);
-        log_event(LOG_WARN, "credential refresh failed; using cached "
-                  "credentials", "valid_until", until, "error", err->msg,
-                  LOG_END);
+        log_event(LOG_WARN,
+                  "credential refresh failed; using cached "
+                  "credentials",
+                  "valid_until", until, "error", err->msg, LOG_END);
         rc = ER_OK;
     }
     if (rc == ER_OK)

@@ -31,8 +31,7 @@ struct aws_provider;
 /* Borrows everything; region is used for STS (may be NULL until known). */
 struct aws_provider *aws_provider_new(const struct aws_settings *s,
                                       const struct aws_profile_files *files,
-                                      struct aws_client *c,
-                                      const char *region);
+                                      struct aws_client *c, const char *region);
 void aws_provider_free(struct aws_provider *p);
 
 /* Current credentials, fetched or refreshed as needed. The pointer stays

@@ -18,8 +18,8 @@ static enum er_code from_imds(const struct aws_settings *s,
     enum er_code rc;
 
     imds_init(&m, c, s);
-    rc = imds_get(&m, "/latest/meta-data/placement/region", &body, &status,
-                  err);
+    rc =
+        imds_get(&m, "/latest/meta-data/placement/region", &body, &status, err);
     if (rc == ER_OK && status == 200) {
         r = str_trim(buf_str(&body), &n);
         *region = n ? xstrndup(r, n) : NULL;
@@ -55,5 +55,6 @@ enum er_code aws_region_resolve(const struct aws_settings *s,
     }
     return er_set(err, ER_USAGE,
                   "no AWS region: pass --region, set AWS_REGION, or add "
-                  "\"region\" to profile %s", s->profile);
+                  "\"region\" to profile %s",
+                  s->profile);
 }

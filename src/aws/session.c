@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum er_code set_regions(struct aws_session *sess,
-                                char *const *regions, size_t n,
-                                struct er_error *err)
+static enum er_code set_regions(struct aws_session *sess, char *const *regions,
+                                size_t n, struct er_error *err)
 {
     const char *origin = "--region";
     char *resolved[1] = {NULL};
@@ -40,8 +39,7 @@ static enum er_code set_regions(struct aws_session *sess,
 enum er_code aws_session_open(struct aws_session *sess,
                               struct aws_settings *settings,
                               char *const *regions, size_t n_regions,
-                              const struct clock *clock,
-                              struct er_error *err)
+                              const struct clock *clock, struct er_error *err)
 {
     enum er_code rc;
 

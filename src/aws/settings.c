@@ -63,10 +63,12 @@ void aws_settings_from_env(struct aws_settings *s, aws_env_lookup lookup)
     s->web_identity_token_file = env_dup(lookup, "AWS_WEB_IDENTITY_TOKEN_FILE");
     s->role_session_name = env_dup(lookup, "AWS_ROLE_SESSION_NAME");
     read_files(s, lookup);
-    s->container_full_uri = env_dup(lookup, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
+    s->container_full_uri =
+        env_dup(lookup, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     s->container_relative_uri =
         env_dup(lookup, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
-    s->container_auth_token = env_dup(lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    s->container_auth_token =
+        env_dup(lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN");
     s->container_auth_token_file =
         env_dup(lookup, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
     s->imds_endpoint = env_dup(lookup, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
@@ -77,12 +79,23 @@ void aws_settings_from_env(struct aws_settings *s, aws_env_lookup lookup)
 void aws_settings_free(struct aws_settings *s)
 {
     char **plain[] = {
-        &s->region_option, &s->region_env, &s->default_region_env,
-        &s->access_key_id, &s->role_arn, &s->web_identity_token_file,
-        &s->role_session_name, &s->profile, &s->credentials_file,
-        &s->config_file, &s->container_full_uri, &s->container_relative_uri,
-        &s->container_auth_token_file, &s->imds_endpoint, &s->endpoint_url,
-        &s->endpoint_url_ecr, &s->endpoint_url_sts,
+        &s->region_option,
+        &s->region_env,
+        &s->default_region_env,
+        &s->access_key_id,
+        &s->role_arn,
+        &s->web_identity_token_file,
+        &s->role_session_name,
+        &s->profile,
+        &s->credentials_file,
+        &s->config_file,
+        &s->container_full_uri,
+        &s->container_relative_uri,
+        &s->container_auth_token_file,
+        &s->imds_endpoint,
+        &s->endpoint_url,
+        &s->endpoint_url_ecr,
+        &s->endpoint_url_sts,
     };
 
     for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {

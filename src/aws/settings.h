@@ -47,11 +47,11 @@ struct aws_settings {
     bool imds_disabled;  /* AWS_EC2_METADATA_DISABLED=true */
 
     /* Endpoints */
-    char *endpoint_url;     /* AWS_ENDPOINT_URL */
-    char *endpoint_url_ecr; /* AWS_ENDPOINT_URL_ECR */
-    char *endpoint_url_sts; /* AWS_ENDPOINT_URL_STS */
-    bool use_fips;          /* AWS_USE_FIPS_ENDPOINT=true */
-    bool use_dualstack;     /* AWS_USE_DUALSTACK_ENDPOINT=true */
+    char *endpoint_url;                   /* AWS_ENDPOINT_URL */
+    char *endpoint_url_ecr;               /* AWS_ENDPOINT_URL_ECR */
+    char *endpoint_url_sts;               /* AWS_ENDPOINT_URL_STS */
+    bool use_fips;                        /* AWS_USE_FIPS_ENDPOINT=true */
+    bool use_dualstack;                   /* AWS_USE_DUALSTACK_ENDPOINT=true */
     bool ignore_configured_endpoint_urls; /* AWS_IGNORE_CONFIGURED_... */
 };
 

@@ -28,11 +28,21 @@ struct query_param {
 };
 
 static const char *const unsignable[] = {
-    "authorization", "connection",       "expect",
-    "keep-alive",    "proxy-authenticate", "proxy-authorization",
-    "te",            "trailer",          "transfer-encoding",
-    "upgrade",       "user-agent",       "x-amzn-trace-id",
-    "sec-websocket-key", "sec-websocket-protocol", "sec-websocket-version",
+    "authorization",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
+    "sec-websocket-key",
+    "sec-websocket-protocol",
+    "sec-websocket-version",
 };
 
 bool sigv4_header_is_signable(const char *name)
@@ -92,7 +102,8 @@ static char *normalize_path(const char *path)
     char **segs = xcalloc(n + 1, sizeof(*segs));
     struct buf out = BUF_INIT;
     const char *p = path;
-    bool trailing = n > 0 && (path[n - 1] == '/' || ends_with_dot_segment(path));
+    bool trailing =
+        n > 0 && (path[n - 1] == '/' || ends_with_dot_segment(path));
 
     while (*p) {
         const char *end = strchr(p, '/');
@@ -165,8 +176,8 @@ static size_t split_query(const char *q, struct query_param **out)
 
         if (len > 0) {
             params[n].key = canonical_component(q, klen);
-            params[n].value = eq ? canonical_component(eq + 1, len - klen - 1)
-                                 : xstrdup("");
+            params[n].value =
+                eq ? canonical_component(eq + 1, len - klen - 1) : xstrdup("");
             n++;
         }
         q = end ? end + 1 : q + len;
@@ -236,8 +247,8 @@ static int cmp_headers(const void *a, const void *b)
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static void push_header(struct canon_header *list, size_t *n,
-                        const char *name, const char *value)
+static void push_header(struct canon_header *list, size_t *n, const char *name,
+                        const char *value)
 {
     list[*n].name = lower_dup(name);
     list[*n].value = fold_value(value);
@@ -257,8 +268,7 @@ static size_t collect_headers(const struct sigv4_request *req,
 
     for (size_t i = 0; i < req->n_headers; i++) {
         if (sigv4_header_is_signable(req->headers[i].name))
-            push_header(list, &n, req->headers[i].name,
-                        req->headers[i].value);
+            push_header(list, &n, req->headers[i].name, req->headers[i].value);
     }
     for (size_t i = 0; i < out->n_added; i++)
         push_header(list, &n, out->added[i].name, out->added[i].value);
@@ -406,11 +416,11 @@ enum er_code sigv4_sign(const struct sigv4_request *req,
         out->n_added++;
     }
     out->added[out->n_added].name = "Authorization";
-    out->added[out->n_added++].value = xasprintf(
-        "%s Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-        "Signature=%s",
-        SIGV4_ALGORITHM, creds->access_key_id, date, opt->region,
-        opt->service, buf_str(&signed_names), out->signature);
+    out->added[out->n_added++].value =
+        xasprintf("%s Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                  "Signature=%s",
+                  SIGV4_ALGORITHM, creds->access_key_id, date, opt->region,
+                  opt->service, buf_str(&signed_names), out->signature);
     buf_free(&signed_names);
     return ER_OK;
 }

@@ -48,8 +48,8 @@ struct sigv4_options {
     const char *region;
     const char *service;
     time_t when;
-    bool normalize_path;     /* RFC 3986 dot-segments, "//"; all but S3 */
-    bool add_content_sha256; /* add and sign x-amz-content-sha256 */
+    bool normalize_path;      /* RFC 3986 dot-segments, "//"; all but S3 */
+    bool add_content_sha256;  /* add and sign x-amz-content-sha256 */
     bool token_after_signing; /* add X-Amz-Security-Token unsigned */
 };
 

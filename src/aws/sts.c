@@ -88,14 +88,14 @@ static enum er_code send_assume(struct aws_client *c,
                                 struct er_error *err)
 {
     struct buf answer = BUF_INIT_SECRET;
-    struct aws_request req = {"STS", operation, "sts", a->region,
-                              a->endpoint, STS_CONTENT_TYPE, NULL, body,
-                              strlen(body), creds};
+    struct aws_request req = {"STS",     operation,   "sts",
+                              a->region, a->endpoint, STS_CONTENT_TYPE,
+                              NULL,      body,        strlen(body),
+                              creds};
     enum er_code rc = aws_send(c, &req, &answer, err);
 
-    if (rc == ER_OK &&
-        (rc = sts_parse_credentials(answer.data, answer.len, out, err)) !=
-            ER_OK)
+    if (rc == ER_OK && (rc = sts_parse_credentials(answer.data, answer.len, out,
+                                                   err)) != ER_OK)
         er_wrap(err, "STS %s for %s", operation, a->role_arn);
     buf_free(&answer);
     return rc;
@@ -108,8 +108,8 @@ enum er_code sts_assume_role_with_web_identity(struct aws_client *c,
                                                struct er_error *err)
 {
     char *body = sts_web_identity_body(a, token);
-    enum er_code rc = send_assume(c, a, "AssumeRoleWithWebIdentity", body,
-                                  NULL, out, err);
+    enum er_code rc =
+        send_assume(c, a, "AssumeRoleWithWebIdentity", body, NULL, out, err);
 
     secret_free_str(body);
     return rc;
@@ -117,12 +117,10 @@ enum er_code sts_assume_role_with_web_identity(struct aws_client *c,
 
 enum er_code sts_assume_role(struct aws_client *c, const struct sts_assume *a,
                              const struct aws_credentials *source,
-                             struct aws_credentials *out,
-                             struct er_error *err)
+                             struct aws_credentials *out, struct er_error *err)
 {
     char *body = sts_assume_role_body(a);
-    enum er_code rc =
-        send_assume(c, a, "AssumeRole", body, source, out, err);
+    enum er_code rc = send_assume(c, a, "AssumeRole", body, source, out, err);
 
     free(body);
     return rc;

@@ -89,12 +89,11 @@ static int run_parser(struct xmlf_state *st, const char *xml, size_t len)
     return ok ? 0 : -1;
 }
 
-enum er_code xmlf_extract(const char *xml, size_t len,
-                          const char *const *names, size_t n, char **values,
-                          struct er_error *err)
+enum er_code xmlf_extract(const char *xml, size_t len, const char *const *names,
+                          size_t n, char **values, struct er_error *err)
 {
-    struct xmlf_state st = {names, n, values, -1, 0, BUF_INIT_SECRET, NULL,
-                            NULL};
+    struct xmlf_state st = {names,           n,    values, -1, 0,
+                            BUF_INIT_SECRET, NULL, NULL};
 
     st.text.cap = XMLF_MAX_TEXT;
     memset(values, 0, n * sizeof(*values));

@@ -18,8 +18,8 @@
  * first element with that local name (namespace ignored), or NULL. The
  * caller frees values with secret_free_str. Returns ER_PARSE for text
  * that is not well-formed XML, leaving values all NULL. */
-enum er_code xmlf_extract(const char *xml, size_t len,
-                          const char *const *names, size_t n, char **values,
+enum er_code xmlf_extract(const char *xml, size_t len, const char *const *names,
+                          size_t n, char **values,
                           struct er_error *err) ER_CHECK;
 
 /* The local name of the document's root element, newly allocated, or

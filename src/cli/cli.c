@@ -63,8 +63,10 @@ static int dispatch(int argc, char **argv)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     }
-    fprintf(stderr, "ecr-renew: unknown command \"%s\"\n"
-                    "Try 'ecr-renew --help'.\n", name);
+    fprintf(stderr,
+            "ecr-renew: unknown command \"%s\"\n"
+            "Try 'ecr-renew --help'.\n",
+            name);
     return EXIT_USAGE;
 }
 

@@ -21,9 +21,11 @@ static const char docker_config_usage[] =
     "\n"
     "Options:\n"
     "  --region REGION      AWS region; repeat or comma-separate for several\n"
-    "                       (default: ECR_RENEW_REGIONS, then AWS_REGION, ...)\n"
+    "                       (default: ECR_RENEW_REGIONS, then AWS_REGION, "
+    "...)\n"
     "  --registry-id ID     12-digit account id of a registry; repeat for\n"
-    "                       several (default: ECR_RENEW_REGISTRY_IDS, else the\n"
+    "                       several (default: ECR_RENEW_REGISTRY_IDS, else "
+    "the\n"
     "                       caller's account)\n"
     "  -o, --output FILE    write the document to FILE (mode 0600, replaced\n"
     "                       atomically) instead of stdout\n"
@@ -80,8 +82,8 @@ static enum er_code emit(const struct aws_session *sess,
     struct dockercfg_entry *entries;
     char **extra;
     size_t n_extra;
-    size_t n = cli_dockercfg_entries(&sess->settings, tokens, &entries,
-                                     &extra, &n_extra);
+    size_t n = cli_dockercfg_entries(&sess->settings, tokens, &entries, &extra,
+                                     &n_extra);
     char *doc = dockercfg_build(entries, n);
     enum er_code rc;
 

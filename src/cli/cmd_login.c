@@ -18,8 +18,10 @@ static const char login_usage[] =
     "      --password-stdin 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n"
     "\n"
     "Options:\n"
-    "  --region REGION      AWS region (default: ECR_RENEW_REGIONS, AWS_REGION,\n"
-    "                       AWS_DEFAULT_REGION, the profile, instance metadata)\n"
+    "  --region REGION      AWS region (default: ECR_RENEW_REGIONS, "
+    "AWS_REGION,\n"
+    "                       AWS_DEFAULT_REGION, the profile, instance "
+    "metadata)\n"
     "  --registry-id ID     12-digit account id of the registry (default: the\n"
     "                       caller's); also ECR_RENEW_REGISTRY_IDS\n"
     "  --log-format FORMAT  text (default) or json, for messages on stderr\n"
@@ -60,7 +62,8 @@ static int parse(int argc, char **argv, struct login_opts *o, bool *help)
     cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
     cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
     if (o->regions.n > 1 || o->ids.n > 1)
-        return cli_usage_error("login", "login prints one password: give at "
+        return cli_usage_error("login",
+                               "login prints one password: give at "
                                "most one --region and one --registry-id "
                                "(docker-config takes several)");
     return 0;

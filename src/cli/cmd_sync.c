@@ -42,7 +42,8 @@ static const char sync_usage[] =
     "  --region REGION        AWS region; repeat for several, one token each\n"
     "                         [ECR_RENEW_REGIONS] (default: AWS_REGION, ...)\n"
     "  --registry-id ID       12-digit account id; repeat for several\n"
-    "                         [ECR_RENEW_REGISTRY_IDS] (default: the caller's)\n"
+    "                         [ECR_RENEW_REGISTRY_IDS] (default: the "
+    "caller's)\n"
     "  --kubeconfig FILE      kubeconfig to use [KUBECONFIG, a ':' list];\n"
     "                         without one, in-cluster configuration is used\n"
     "                         when KUBERNETES_SERVICE_HOST is set, else\n"
@@ -88,12 +89,15 @@ static int finish_options(struct sync_opts *o)
     if (!o->create_namespace)
         o->create_namespace = str_is_true(getenv("ECR_RENEW_CREATE_NAMESPACE"));
     if (!kube_name_is_subdomain(o->secret_name))
-        return cli_usage_error("sync", "secret name \"%s\" is not a valid "
+        return cli_usage_error("sync",
+                               "secret name \"%s\" is not a valid "
                                "Kubernetes name (lower-case letters, digits, "
-                               "'-' and '.')", o->secret_name);
+                               "'-' and '.')",
+                               o->secret_name);
     for (size_t i = 0; i < o->namespaces.n; i++) {
         if (!kube_name_is_label(o->namespaces.items[i]))
-            return cli_usage_error("sync", "namespace \"%s\" is not a valid "
+            return cli_usage_error("sync",
+                                   "namespace \"%s\" is not a valid "
                                    "Kubernetes namespace name",
                                    o->namespaces.items[i]);
     }
@@ -102,8 +106,14 @@ static int finish_options(struct sync_opts *o)
 
 static int parse(int argc, char **argv, struct sync_opts *o, bool *help)
 {
-    enum { OPT_SECRET = OPT_COMMON_END, OPT_CREATE_NS, OPT_KUBECONFIG,
-           OPT_CONTEXT, OPT_REGION, OPT_REGISTRY };
+    enum {
+        OPT_SECRET = OPT_COMMON_END,
+        OPT_CREATE_NS,
+        OPT_KUBECONFIG,
+        OPT_CONTEXT,
+        OPT_REGION,
+        OPT_REGISTRY
+    };
     static const struct option longopts[] = {
         {"namespace", required_argument, NULL, 'n'},
         {"secret-name", required_argument, NULL, OPT_SECRET},
@@ -120,14 +130,30 @@ static int parse(int argc, char **argv, struct sync_opts *o, bool *help)
 
     while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': str_list_add(&o->namespaces, optarg); break;
-        case OPT_SECRET: o->secret_name = optarg; break;
-        case OPT_CREATE_NS: o->create_namespace = true; break;
-        case OPT_REGION: str_list_add(&o->regions, optarg); break;
-        case OPT_REGISTRY: str_list_add(&o->ids, optarg); break;
-        case OPT_KUBECONFIG: o->kubeconfig = optarg; break;
-        case OPT_CONTEXT: o->context = optarg; break;
-        case 'h': *help = true; break;
+        case 'n':
+            str_list_add(&o->namespaces, optarg);
+            break;
+        case OPT_SECRET:
+            o->secret_name = optarg;
+            break;
+        case OPT_CREATE_NS:
+            o->create_namespace = true;
+            break;
+        case OPT_REGION:
+            str_list_add(&o->regions, optarg);
+            break;
+        case OPT_REGISTRY:
+            str_list_add(&o->ids, optarg);
+            break;
+        case OPT_KUBECONFIG:
+            o->kubeconfig = optarg;
+            break;
+        case OPT_CONTEXT:
+            o->context = optarg;
+            break;
+        case 'h':
+            *help = true;
+            break;
         case '?':
             return cli_usage_error("sync", "unknown or incomplete option");
         default:
@@ -156,15 +182,16 @@ static enum er_code open_kube(const struct sync_opts *o,
     memset(&t, 0, sizeof(t));
     if ((!paths || !*paths) && host && *host) {
         if (o->context)
-            return er_set(err, ER_USAGE, "--context needs a kubeconfig "
+            return er_set(err, ER_USAGE,
+                          "--context needs a kubeconfig "
                           "(none given, running in-cluster)");
         rc = kube_incluster(host, getenv("KUBERNETES_SERVICE_PORT"),
                             sa_dir && *sa_dir ? sa_dir : KUBE_SA_DIR_DEFAULT,
                             &t, err);
     } else {
         if (!paths || !*paths)
-            paths = home_config = xasprintf("%s/.kube/config",
-                                            getenv("HOME") ?: ".");
+            paths = home_config =
+                xasprintf("%s/.kube/config", getenv("HOME") ?: ".");
         rc = kubeconfig_load(paths, o->context, &t, err);
     }
     free(home_config);
@@ -233,8 +260,8 @@ static void sync_one(struct kube_client *kc, const struct sync_opts *o,
     struct er_error err = {0};
     char reason[64];
 
-    if (kube_sync_namespace(kc, spec, ns, o->create_namespace, &outcome,
-                            reason, sizeof(reason), &err) == ER_OK) {
+    if (kube_sync_namespace(kc, spec, ns, o->create_namespace, &outcome, reason,
+                            sizeof(reason), &err) == ER_OK) {
         t->written++;
         log_event(LOG_INFO, "secret written", "namespace", ns, "secret",
                   spec->name, "outcome", kube_sync_outcome_name(outcome),

@@ -32,14 +32,18 @@ enum er_code cli_common_option(int opt, const char *arg, struct er_error *err)
     switch (opt) {
     case OPT_LOG_FORMAT:
         if (log_parse_format(arg, &fmt) != 0)
-            return er_set(err, ER_USAGE, "--log-format must be text or json, "
-                          "not \"%s\"", arg);
+            return er_set(err, ER_USAGE,
+                          "--log-format must be text or json, "
+                          "not \"%s\"",
+                          arg);
         log_setup_format(fmt);
         return ER_OK;
     case OPT_LOG_LEVEL:
         if (log_parse_level(arg, &level) != 0)
-            return er_set(err, ER_USAGE, "--log-level must be debug, info, "
-                          "warn or error, not \"%s\"", arg);
+            return er_set(err, ER_USAGE,
+                          "--log-level must be debug, info, "
+                          "warn or error, not \"%s\"",
+                          arg);
         log_setup_level(level);
         return ER_OK;
     }
@@ -92,8 +96,7 @@ static const char *process_env(const char *name)
 }
 
 enum er_code cli_open_aws(struct aws_session *sess,
-                          const struct str_list *regions,
-                          struct er_error *err)
+                          const struct str_list *regions, struct er_error *err)
 {
     struct aws_settings settings;
 
@@ -114,8 +117,7 @@ size_t cli_dockercfg_entries(const struct aws_settings *s,
     *n_extra = 0;
     for (size_t i = 0; i < tokens->n; i++) {
         const struct ecr_token *t = &tokens->items[i];
-        struct dockercfg_entry e = {t->registry_host, t->username,
-                                    t->password};
+        struct dockercfg_entry e = {t->registry_host, t->username, t->password};
         (*entries)[n++] = e;
         /* Image references may name the FIPS or dual-stack registry host;
          * the same password is valid there. */

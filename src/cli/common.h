@@ -31,10 +31,12 @@ enum {
     OPT_COMMON_END,
 };
 
-#define COMMON_LONG_OPTIONS                                                  \
-    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},                 \
-        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},               \
-        {"help", no_argument, NULL, 'h'}
+#define COMMON_LONG_OPTIONS                                                    \
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},                   \
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},                 \
+    {                                                                          \
+        "help", no_argument, NULL, 'h'                                         \
+    }
 
 /* Handles a common option; returns ER_OK, or ER_USAGE with a message. */
 enum er_code cli_common_option(int opt, const char *arg,

@@ -58,7 +58,8 @@ int b64_decode(struct buf *out, const char *in, size_t n)
     cap = n / 4 * 3;
     tmp = xmalloc(cap + 1);
     got = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
-    if (got >= 0 && (size_t)got == cap && buf_add(out, tmp, cap - pad) == BUF_OK)
+    if (got >= 0 && (size_t)got == cap &&
+        buf_add(out, tmp, cap - pad) == BUF_OK)
         rc = 0;
     secret_wipe(tmp, cap + 1);
     free(tmp);

@@ -36,8 +36,14 @@ struct buf {
     unsigned flags;
 };
 
-#define BUF_INIT {NULL, 0, 0, BUF_DEFAULT_CAP, BUF_PLAIN}
-#define BUF_INIT_SECRET {NULL, 0, 0, BUF_DEFAULT_CAP, BUF_SECRET}
+#define BUF_INIT                                                               \
+    {                                                                          \
+        NULL, 0, 0, BUF_DEFAULT_CAP, BUF_PLAIN                                 \
+    }
+#define BUF_INIT_SECRET                                                        \
+    {                                                                          \
+        NULL, 0, 0, BUF_DEFAULT_CAP, BUF_SECRET                                \
+    }
 
 void buf_init(struct buf *b, size_t cap, unsigned flags);
 

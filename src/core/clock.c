@@ -39,6 +39,6 @@ static double system_random01(void *ctx)
 const struct clock *clock_system(void)
 {
     static const struct clock sys = {system_now, system_sleep_ms,
-                                      system_random01, NULL};
+                                     system_random01, NULL};
     return &sys;
 }

@@ -80,10 +80,14 @@ int er_exit_status(enum er_code code)
 const char *er_code_name(enum er_code code)
 {
     static const char *const names[] = {
-        [ER_OK] = "ok",         [ER_INTERNAL] = "internal",
-        [ER_USAGE] = "usage",   [ER_CONFIG] = "config",
-        [ER_NO_CREDS] = "credentials", [ER_AWS] = "aws",
-        [ER_NETWORK] = "network", [ER_KUBE] = "kubernetes",
+        [ER_OK] = "ok",
+        [ER_INTERNAL] = "internal",
+        [ER_USAGE] = "usage",
+        [ER_CONFIG] = "config",
+        [ER_NO_CREDS] = "credentials",
+        [ER_AWS] = "aws",
+        [ER_NETWORK] = "network",
+        [ER_KUBE] = "kubernetes",
         [ER_PARSE] = "protocol",
     };
 

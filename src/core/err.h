@@ -21,14 +21,14 @@
 /* Kinds of failure; each maps to a documented exit status (er_exit_status). */
 enum er_code {
     ER_OK = 0,
-    ER_INTERNAL,    /* a bug or an impossible state */
-    ER_USAGE,       /* bad command line or environment value */
-    ER_CONFIG,      /* unreadable or invalid configuration file */
-    ER_NO_CREDS,    /* no AWS credential source applied */
-    ER_AWS,         /* AWS answered with a refusal (4xx, bad token...) */
-    ER_NETWORK,     /* connection, TLS, timeout, 5xx after retries */
-    ER_KUBE,        /* Kubernetes answered with a refusal */
-    ER_PARSE,       /* a peer's answer could not be understood */
+    ER_INTERNAL, /* a bug or an impossible state */
+    ER_USAGE,    /* bad command line or environment value */
+    ER_CONFIG,   /* unreadable or invalid configuration file */
+    ER_NO_CREDS, /* no AWS credential source applied */
+    ER_AWS,      /* AWS answered with a refusal (4xx, bad token...) */
+    ER_NETWORK,  /* connection, TLS, timeout, 5xx after retries */
+    ER_KUBE,     /* Kubernetes answered with a refusal */
+    ER_PARSE,    /* a peer's answer could not be understood */
 };
 
 #define ER_MSG_MAX 2048

@@ -27,8 +27,8 @@ enum er_code file_read(const char *path, struct buf *out, bool *missing,
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            rc = er_set(err, ER_CONFIG, "reading %s: %s", path,
-                        strerror(errno));
+            rc =
+                er_set(err, ER_CONFIG, "reading %s: %s", path, strerror(errno));
             break;
         }
         if (buf_add(out, chunk, (size_t)got) != BUF_OK) {

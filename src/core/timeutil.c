@@ -83,8 +83,8 @@ int time_parse_iso8601(const char *s, time_t *out)
         while (isdigit((unsigned char)*p))
             p++;
     }
-    if (parse_offset(p, &offset) < 0 || mo < 1 || mo > 12 || d < 1 ||
-        d > 31 || h > 23 || mi > 59 || se > 60)
+    if (parse_offset(p, &offset) < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
+        h > 23 || mi > 59 || se > 60)
         return -1;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;

@@ -38,8 +38,8 @@ void urldec_append(struct buf *out, const char *s, size_t n)
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
 
-        if (s[i] == '%' && i + 2 < n &&
-            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
+            (lo = hexval(s[i + 2])) >= 0) {
             char c = (char)(hi << 4 | lo);
             buf_must_add(out, &c, 1);
             i += 2;

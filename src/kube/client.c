@@ -196,15 +196,15 @@ static enum er_code send_once(struct kube_client *c, const char *method,
         h[n++] = (struct http_header){"Content-Type", "application/json"};
     if (auth)
         h[n++] = (struct http_header){"Authorization", auth};
-    struct http_request req = {method, url, h, n, body,
-                               body ? strlen(body) : 0, 0, "Kubernetes API"};
+    struct http_request req = {
+        method, url, h, n, body, body ? strlen(body) : 0, 0, "Kubernetes API"};
     hr.body = resp->body;
     rc = http_do(c->http, &req, &hr, err);
     resp->body = hr.body;
     resp->status = rc == ER_OK ? hr.status : 0;
     if (rc == ER_OK && (hr.status == 429 || hr.status >= 500))
-        c->retry_after_ms = retry_after_header_ms(
-            http_response_header(&hr, "retry-after"));
+        c->retry_after_ms =
+            retry_after_header_ms(http_response_header(&hr, "retry-after"));
     hr.body = (struct buf)BUF_INIT; /* owned by resp */
     http_response_free(&hr);
     secret_free_str(auth);
@@ -220,12 +220,11 @@ static void wait_before_retry(struct kube_client *c, int tries,
                               const char *method, const char *path,
                               const char *why)
 {
-    long ms = retry_delay_ms(&c->retry, tries,
-                             c->clock->random01(c->clock->ctx),
-                             c->retry_after_ms);
+    long ms = retry_delay_ms(
+        &c->retry, tries, c->clock->random01(c->clock->ctx), c->retry_after_ms);
 
-    log_event(LOG_WARN, "retrying Kubernetes request", "method", method,
-              "path", path, "reason", why, LOG_END);
+    log_event(LOG_WARN, "retrying Kubernetes request", "method", method, "path",
+              path, "reason", why, LOG_END);
     c->clock->sleep_ms(c->clock->ctx, ms);
 }
 

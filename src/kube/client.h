@@ -27,7 +27,7 @@ struct kube_client;
 
 struct kube_response {
     long status;
-    struct buf body;      /* may hold Secret data: a BUF_SECRET buffer */
+    struct buf body;       /* may hold Secret data: a BUF_SECRET buffer */
     struct kube_status st; /* parsed when status is not 2xx */
 };
 

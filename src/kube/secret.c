@@ -78,8 +78,8 @@ static enum kube_secret_verdict judge(json_t *obj, char *reason, size_t cap)
 {
     json_t *meta = json_object_get(obj, "metadata");
     json_t *type = json_object_get(obj, "type");
-    json_t *owner = json_object_get(json_object_get(meta, "labels"),
-                                    KUBE_MANAGED_BY_LABEL);
+    json_t *owner =
+        json_object_get(json_object_get(meta, "labels"), KUBE_MANAGED_BY_LABEL);
     json_t *refs = json_object_get(meta, "ownerReferences");
     const char *t = json_is_string(type) ? json_string_value(type) : "Opaque";
 
@@ -96,8 +96,9 @@ static enum kube_secret_verdict judge(json_t *obj, char *reason, size_t cap)
     }
     if (json_is_string(owner) &&
         strcmp(json_string_value(owner), KUBE_MANAGED_BY) != 0) {
-        snprintf(reason, cap, "it is managed by %.100s (label "
-                 KUBE_MANAGED_BY_LABEL ")", json_string_value(owner));
+        snprintf(reason, cap,
+                 "it is managed by %.100s (label " KUBE_MANAGED_BY_LABEL ")",
+                 json_string_value(owner));
         return KUBE_SECRET_FOREIGN;
     }
     return json_is_string(owner) ? KUBE_SECRET_OURS : KUBE_SECRET_TAKE_OVER;
@@ -117,8 +118,9 @@ enum er_code kube_secret_update_body(const char *existing, size_t len,
     reason[0] = '\0';
     if (!json_is_object(meta) || !json_is_string(rv)) {
         json_decref(obj);
-        return er_set(err, ER_PARSE, "the API server's Secret has no "
-                                     "metadata.resourceVersion");
+        return er_set(err, ER_PARSE,
+                      "the API server's Secret has no "
+                      "metadata.resourceVersion");
     }
     *verdict = judge(obj, reason, reason_cap);
     if (*verdict != KUBE_SECRET_FOREIGN) {

@@ -9,13 +9,20 @@ static const struct {
     long code;
     const char *reason;
 } reasons[] = {
-    {400, "BadRequest"},    {401, "Unauthorized"},
-    {403, "Forbidden"},     {404, "NotFound"},
-    {405, "MethodNotAllowed"}, {406, "NotAcceptable"},
-    {409, "Conflict"},      {410, "Expired"},
-    {413, "RequestEntityTooLarge"}, {415, "UnsupportedMediaType"},
-    {422, "Invalid"},       {429, "TooManyRequests"},
-    {500, "InternalError"}, {503, "ServiceUnavailable"},
+    {400, "BadRequest"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "NotFound"},
+    {405, "MethodNotAllowed"},
+    {406, "NotAcceptable"},
+    {409, "Conflict"},
+    {410, "Expired"},
+    {413, "RequestEntityTooLarge"},
+    {415, "UnsupportedMediaType"},
+    {422, "Invalid"},
+    {429, "TooManyRequests"},
+    {500, "InternalError"},
+    {503, "ServiceUnavailable"},
     {504, "Timeout"},
 };
 
@@ -47,7 +54,8 @@ void kube_status_parse(long http_status, const char *body, size_t len,
 
     memset(st, 0, sizeof(*st));
     st->code = http_status;
-    if (json_is_string(kind) && strcmp(json_string_value(kind), "Status") == 0) {
+    if (json_is_string(kind) &&
+        strcmp(json_string_value(kind), "Status") == 0) {
         copy_clean(st->reason, sizeof(st->reason),
                    json_object_get(root, "reason"));
         copy_clean(st->message, sizeof(st->message),

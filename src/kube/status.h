@@ -11,10 +11,10 @@
 #include <stddef.h>
 
 struct kube_status {
-    long code;              /* Status.code, else the HTTP status */
-    char reason[64];        /* "Forbidden"; from the HTTP status if absent */
-    char message[768];      /* control characters removed */
-    char details_kind[64];  /* "secrets", "namespaces" */
+    long code;             /* Status.code, else the HTTP status */
+    char reason[64];       /* "Forbidden"; from the HTTP status if absent */
+    char message[768];     /* control characters removed */
+    char details_kind[64]; /* "secrets", "namespaces" */
     char details_name[256];
 };
 

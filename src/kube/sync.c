@@ -67,8 +67,8 @@ static enum er_code refused(struct sync_job *j, const char *method,
 {
     snprintf(j->reason, j->reason_cap, "%s", r->st.reason);
     return er_set(err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
-                  "%s %s in %s: %ld %s: %s.%s", method, what, j->ns,
-                  r->status, r->st.reason,
+                  "%s %s in %s: %ld %s: %s.%s", method, what, j->ns, r->status,
+                  r->st.reason,
                   r->st.message[0] ? r->st.message : "(no message)",
                   hint_for(method, &r->st));
 }
@@ -111,9 +111,11 @@ static enum er_code missing_namespace(struct sync_job *j, enum round *next,
         return make_namespace(j, err);
     }
     snprintf(j->reason, j->reason_cap, "NamespaceNotFound");
-    return er_set(err, ER_KUBE, "namespace %s does not exist. Fix: create "
+    return er_set(err, ER_KUBE,
+                  "namespace %s does not exist. Fix: create "
                   "it, or pass --create-namespace (needs create on "
-                  "namespaces)", j->ns);
+                  "namespaces)",
+                  j->ns);
 }
 
 static enum er_code try_create(struct sync_job *j, enum round *next,
@@ -146,9 +148,11 @@ static enum er_code foreign(struct sync_job *j, const char *why,
                             struct er_error *err)
 {
     snprintf(j->reason, j->reason_cap, "NotOurs");
-    return er_set(err, ER_KUBE, "secret %s/%s is not ours to overwrite: %s; "
+    return er_set(err, ER_KUBE,
+                  "secret %s/%s is not ours to overwrite: %s; "
                   "it was left untouched. Fix: delete or rename it, or pass "
-                  "another --secret-name", j->ns, j->spec->name, why);
+                  "another --secret-name",
+                  j->ns, j->spec->name, why);
 }
 
 static enum er_code try_update(struct sync_job *j,
@@ -173,7 +177,7 @@ static enum er_code try_update(struct sync_job *j,
         goto out;
     if (r.status == 200)
         j->outcome = verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
-                                                     : KUBE_SYNC_UPDATED;
+                                                      : KUBE_SYNC_UPDATED;
     else if (r.status == 409 || r.status == 404)
         *next = ROUND_AGAIN; /* changed or deleted meanwhile: read again */
     else
@@ -208,12 +212,12 @@ out:
 enum er_code kube_sync_namespace(struct kube_client *c,
                                  const struct kube_secret_spec *spec,
                                  const char *ns, bool create_namespace,
-                                 enum kube_sync_outcome *outcome,
-                                 char *reason, size_t reason_cap,
-                                 struct er_error *err)
+                                 enum kube_sync_outcome *outcome, char *reason,
+                                 size_t reason_cap, struct er_error *err)
 {
-    struct sync_job j = {c, spec, ns, create_namespace, false, NULL, NULL,
-                         KUBE_SYNC_CREATED, reason, reason_cap};
+    struct sync_job j = {c,      spec,      ns,   create_namespace,
+                         false,  NULL,      NULL, KUBE_SYNC_CREATED,
+                         reason, reason_cap};
     enum round next = ROUND_AGAIN;
     enum er_code rc = ER_OK;
     int rounds = 0;
@@ -224,10 +228,11 @@ enum er_code kube_sync_namespace(struct kube_client *c,
     while (rc == ER_OK && next == ROUND_AGAIN) {
         if (rounds++ == KUBE_SYNC_MAX_ROUNDS) {
             snprintf(reason, reason_cap, "Conflict");
-            rc = er_set(err, ER_KUBE, "secret %s/%s kept changing under us: "
+            rc = er_set(err, ER_KUBE,
+                        "secret %s/%s kept changing under us: "
                         "gave up after %d conflicting writes. Fix: check "
-                        "that no other tool writes this Secret", ns,
-                        spec->name, KUBE_SYNC_MAX_ROUNDS);
+                        "that no other tool writes this Secret",
+                        ns, spec->name, KUBE_SYNC_MAX_ROUNDS);
             break;
         }
         if (rounds > 1)

@@ -36,8 +36,8 @@ const char *kube_sync_outcome_name(enum kube_sync_outcome o);
 enum er_code kube_sync_namespace(struct kube_client *c,
                                  const struct kube_secret_spec *spec,
                                  const char *ns, bool create_namespace,
-                                 enum kube_sync_outcome *outcome,
-                                 char *reason, size_t reason_cap,
+                                 enum kube_sync_outcome *outcome, char *reason,
+                                 size_t reason_cap,
                                  struct er_error *err) ER_CHECK;
 
 #endif

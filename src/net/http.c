@@ -86,8 +86,8 @@ static void add_response_header(struct http_response *resp, const char *line,
         ;
     while (end > v && isspace((unsigned char)end[-1]))
         end--;
-    resp->headers = xrealloc(resp->headers,
-                             (resp->n_headers + 1) * sizeof(*resp->headers));
+    resp->headers =
+        xrealloc(resp->headers, (resp->n_headers + 1) * sizeof(*resp->headers));
     h = &resp->headers[resp->n_headers++];
     h->name = xstrndup(line, (size_t)(colon - line));
     for (char *p = h->name; *p; p++)
@@ -155,8 +155,8 @@ static struct curl_slist *build_headers(const struct http_request *req)
     struct curl_slist *list = NULL;
 
     for (size_t i = 0; i < req->n_headers; i++) {
-        char *line = xasprintf("%s: %s", req->headers[i].name,
-                               req->headers[i].value);
+        char *line =
+            xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
         list = curl_slist_append(list, line);
         secret_free_str(line); /* may carry a session token */
     }

@@ -28,11 +28,11 @@ struct http_settings {
     const char *ca_pem;           /* ...or the PEM text itself */
     const char *client_cert_file; /* client certificate (PEM) */
     const char *client_cert_pem;
-    const char *client_key_file;  /* its private key (PEM) */
-    const char *client_key_pem;   /* secret */
-    const char *server_name;      /* name to verify instead of the URL's */
-    bool insecure;                /* skip verification: only on request */
-    const char *proxy;            /* proxy URL; NULL: libcurl's env rules */
+    const char *client_key_file; /* its private key (PEM) */
+    const char *client_key_pem;  /* secret */
+    const char *server_name;     /* name to verify instead of the URL's */
+    bool insecure;               /* skip verification: only on request */
+    const char *proxy;           /* proxy URL; NULL: libcurl's env rules */
 };
 
 struct http_header {
@@ -47,8 +47,9 @@ struct http_request {
     size_t n_headers;
     const char *body;
     size_t body_len;
-    long timeout_ms;   /* whole request; 0 means 30 s */
-    const char *what;  /* names the call in errors: "ECR GetAuthorizationToken" */
+    long timeout_ms; /* whole request; 0 means 30 s */
+    const char
+        *what; /* names the call in errors: "ECR GetAuthorizationToken" */
 };
 
 struct http_response_header {

@@ -11,7 +11,7 @@
 #define ECR_RENEW_RETRY_H
 
 struct retry_policy {
-    int max_attempts;   /* total tries, including the first */
+    int max_attempts; /* total tries, including the first */
     long base_delay_ms;
     long max_delay_ms;
 };

@@ -13,9 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const struct kube_secret_spec spec = {
-        "s", "{\"auths\":{}}", "2026-01-01T00:00:00Z", "h",
-        "2026-01-01T00:00:00Z"};
+    static const struct kube_secret_spec spec = {"s", "{\"auths\":{}}",
+                                                 "2026-01-01T00:00:00Z", "h",
+                                                 "2026-01-01T00:00:00Z"};
     char *text = malloc(size ? size : 1);
     enum kube_secret_verdict verdict;
     char reason[128], *body = NULL;

@@ -51,8 +51,7 @@ static char *decoded_data(json_t *obj)
     return buf_detach(&out, NULL);
 }
 
-static void kube_secret_create_body__has_type_label_annotations_data(
-    void **s)
+static void kube_secret_create_body__has_type_label_annotations_data(void **s)
 {
     char *body = kube_secret_create_body(&spec, "runtime");
     json_t *obj = load(body);
@@ -61,8 +60,8 @@ static void kube_secret_create_body__has_type_label_annotations_data(
     (void)s;
     assert_string_equal(str_at(obj, "type", NULL, NULL), KUBE_SECRET_TYPE);
     assert_string_equal(str_at(obj, "metadata", "namespace", NULL), "runtime");
-    assert_string_equal(str_at(obj, "metadata", "labels", KUBE_MANAGED_BY_LABEL),
-                        "ecr-renew");
+    assert_string_equal(
+        str_at(obj, "metadata", "labels", KUBE_MANAGED_BY_LABEL), "ecr-renew");
     assert_string_equal(
         str_at(obj, "metadata", "annotations", KUBE_ANNOTATION_EXPIRES),
         "2026-01-01T12:00:00Z");
@@ -87,7 +86,8 @@ static char *update(const char *existing, enum kube_secret_verdict *v,
 static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
 {
     const char *existing =
-        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"type\":\"" KUBE_SECRET_TYPE
+        "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"type\":"
+        "\"" KUBE_SECRET_TYPE
         "\",\"metadata\":{\"name\":\"ecr-registry-secret\",\"uid\":\"u-1\","
         "\"resourceVersion\":\"42\",\"managedFields\":[{}],\"labels\":{"
         "\"app.kubernetes.io/managed-by\":\"ecr-renew\",\"team\":\"a\"},"
@@ -105,8 +105,8 @@ static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
     assert_string_equal(str_at(obj, "metadata", "uid", NULL), "u-1");
     assert_string_equal(str_at(obj, "metadata", "labels", "team"), "a");
     assert_string_equal(str_at(obj, "metadata", "annotations", "note"), "keep");
-    assert_null(json_object_get(json_object_get(obj, "metadata"),
-                                "managedFields"));
+    assert_null(
+        json_object_get(json_object_get(obj, "metadata"), "managedFields"));
     assert_null(json_object_get(obj, "stringData"));
     assert_string_equal(doc, spec.dockerconfigjson);
     free(doc);
@@ -114,8 +114,8 @@ static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
     secret_free_str(body);
 }
 
-static void kube_secret_update_body__unlabelled__taken_over_and_labelled(
-    void **s)
+static void
+kube_secret_update_body__unlabelled__taken_over_and_labelled(void **s)
 {
     const char *existing =
         "{\"type\":\"" KUBE_SECRET_TYPE "\",\"metadata\":{\"name\":\"n\","
@@ -127,8 +127,8 @@ static void kube_secret_update_body__unlabelled__taken_over_and_labelled(
 
     (void)s;
     assert_int_equal(v, KUBE_SECRET_TAKE_OVER);
-    assert_string_equal(str_at(obj, "metadata", "labels", KUBE_MANAGED_BY_LABEL),
-                        "ecr-renew");
+    assert_string_equal(
+        str_at(obj, "metadata", "labels", KUBE_MANAGED_BY_LABEL), "ecr-renew");
     json_decref(obj);
     secret_free_str(body);
 }
@@ -210,10 +210,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(
             kube_secret_create_body__has_type_label_annotations_data),
-        cmocka_unit_test(kube_secret_update_body__ours__keeps_rv_uid_and_others),
+        cmocka_unit_test(
+            kube_secret_update_body__ours__keeps_rv_uid_and_others),
         cmocka_unit_test(
             kube_secret_update_body__unlabelled__taken_over_and_labelled),
-        cmocka_unit_test(kube_secret_update_body__not_ours__refused_with_reason),
+        cmocka_unit_test(
+            kube_secret_update_body__not_ours__refused_with_reason),
         cmocka_unit_test(kube_secret_update_body__not_a_secret__parse_error),
         cmocka_unit_test(kube_names__dns1123_rules),
         cmocka_unit_test(kube_namespace_body__names_the_namespace),

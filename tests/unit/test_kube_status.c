@@ -32,8 +32,8 @@ static void kube_status_parse__forbidden__reads_reason_message_details(void **s)
     assert_string_equal(st.details_name, "x");
 }
 
-static void kube_status_parse__missing_namespace__details_kind_namespaces(
-    void **s)
+static void
+kube_status_parse__missing_namespace__details_kind_namespaces(void **s)
 {
     struct kube_status st;
 

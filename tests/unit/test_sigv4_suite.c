@@ -132,13 +132,12 @@ static void read_options(json_t *ctx, struct sigv4_options *opt,
 {
     json_t *c = json_object_get(ctx, "credentials");
 
-    assert_int_equal(time_parse_iso8601(ctx_str(ctx, "timestamp"),
-                                        &opt->when), 0);
+    assert_int_equal(time_parse_iso8601(ctx_str(ctx, "timestamp"), &opt->when),
+                     0);
     opt->region = ctx_str(ctx, "region");
     opt->service = ctx_str(ctx, "service");
     opt->normalize_path = json_is_true(json_object_get(ctx, "normalize"));
-    opt->add_content_sha256 =
-        json_is_true(json_object_get(ctx, "sign_body"));
+    opt->add_content_sha256 = json_is_true(json_object_get(ctx, "sign_body"));
     opt->token_after_signing =
         json_is_true(json_object_get(ctx, "omit_session_token"));
     creds->access_key_id = ctx_str(c, "access_key_id");
@@ -187,7 +186,7 @@ static void run_case(void **state)
     assert_non_null(ctx);
     read_options(ctx, &opt, &creds);
     parse_request(&r, req_text);
-    struct sigv4_request req = {r.method, r.path, r.query, r.headers,
+    struct sigv4_request req = {r.method,    r.path, r.query,   r.headers,
                                 r.n_headers, r.body, r.body_len};
     assert_int_equal(sigv4_sign(&req, &creds, &opt, &s, &err), ER_OK);
     expect_file(sc->dir, "header-canonical-request.txt",
@@ -252,7 +251,8 @@ int main(int argc, char **argv)
 
     if (n == 0) {
         printf("SKIP: no SigV4 suite cases in %s (pass the suite folder as "
-               "the first argument)\n", suite);
+               "the first argument)\n",
+               suite);
         return 77;
     }
     printf("SigV4 suite: %zu cases from %s\n", n, suite);
