@@ -128,6 +128,10 @@ enum er_code kube_secret_update_body(const char *existing, size_t len,
          * only what is ours; managedFields is the server's to compute. */
         json_object_del(meta, "managedFields");
         json_object_del(obj, "stringData");
+        /* kubectl apply keeps a copy of the whole object here, old token
+         * included; once the data is replaced it only leaks a stale one. */
+        json_object_del(json_object_get(meta, "annotations"),
+                        KUBE_LAST_APPLIED_ANNOTATION);
         mark_ours(meta, spec);
         json_object_set_new(obj, "data", data_object(spec));
         *body = dump(obj);

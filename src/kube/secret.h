@@ -13,7 +13,9 @@
  *     create, or by hand): taken over in place and labelled ours.
  * An update keeps everything else in the object (other labels and
  * annotations, uid) and carries its resourceVersion, so a concurrent
- * change makes it fail with 409 instead of being overwritten.
+ * change makes it fail with 409 instead of being overwritten. The one
+ * thing dropped is kubectl's last-applied-configuration annotation, a copy
+ * of the object made by "kubectl apply" that would keep the old password.
  */
 #ifndef ECR_RENEW_KUBE_SECRET_H
 #define ECR_RENEW_KUBE_SECRET_H
@@ -29,6 +31,8 @@
 #define KUBE_ANNOTATION_EXPIRES "ecr-renew/expires-at"
 #define KUBE_ANNOTATION_REGISTRIES "ecr-renew/registries"
 #define KUBE_ANNOTATION_RENEWED "ecr-renew/renewed-at"
+#define KUBE_LAST_APPLIED_ANNOTATION                                           \
+    "kubectl.kubernetes.io/last-applied-configuration"
 
 /* What the Secret should hold. Borrowed strings. */
 struct kube_secret_spec {

@@ -91,7 +91,8 @@ static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
         "\",\"metadata\":{\"name\":\"ecr-registry-secret\",\"uid\":\"u-1\","
         "\"resourceVersion\":\"42\",\"managedFields\":[{}],\"labels\":{"
         "\"app.kubernetes.io/managed-by\":\"ecr-renew\",\"team\":\"a\"},"
-        "\"annotations\":{\"note\":\"keep\"}},\"data\":{\".dockerconfigjson\":"
+        "\"annotations\":{\"note\":\"keep\",\"" KUBE_LAST_APPLIED_ANNOTATION
+        "\":\"{old token}\"}},\"data\":{\".dockerconfigjson\":"
         "\"e30=\"},\"stringData\":{\"x\":\"y\"}}";
     enum kube_secret_verdict v;
     char reason[256];
@@ -105,6 +106,8 @@ static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
     assert_string_equal(str_at(obj, "metadata", "uid", NULL), "u-1");
     assert_string_equal(str_at(obj, "metadata", "labels", "team"), "a");
     assert_string_equal(str_at(obj, "metadata", "annotations", "note"), "keep");
+    assert_null(
+        str_at(obj, "metadata", "annotations", KUBE_LAST_APPLIED_ANNOTATION));
     assert_null(
         json_object_get(json_object_get(obj, "metadata"), "managedFields"));
     assert_null(json_object_get(obj, "stringData"));
