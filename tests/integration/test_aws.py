@@ -343,3 +343,58 @@ class NoCredentialsTest(AwsTestCase):
             proc = self.run_tool(args, env)
             self.assertExit(proc, EXIT_USAGE, " ".join(args))
             self.assertIn(text, proc.stderr)
+
+
+class ProxyTest(AwsTestCase):
+    """http_proxy / NO_PROXY with libcurl's rules, through a logging proxy."""
+
+    def start_proxy(self):
+        import http.client
+        import http.server
+        import threading
+        import urllib.parse
+
+        seen = []
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                target = urllib.parse.urlsplit(self.path)  # absolute URI from a proxy client
+                seen.append((self.command, target.netloc))
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("proxy-connection", "connection")}
+                conn.request("POST", target.path or "/", body, headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return "http://127.0.0.1:%d" % server.server_address[1], seen
+
+    def test_login__http_proxy__requests_go_through_it_unless_no_proxy(self):
+        proxy, seen = self.start_proxy()
+        env = self.aws.env(user="ecr-reader")
+        for k in ("NO_PROXY", "no_proxy"):
+            env.pop(k, None)
+        env["http_proxy"] = proxy
+        proc = self.login(env)
+        self.assertExit(proc, EXIT_OK)
+        self.assertTrue(proc.stdout.strip() == self.password)
+        self.assertEqual(seen, [("POST", "127.0.0.1:%d" % self.aws.port)])
+        env["NO_PROXY"] = "127.0.0.1"
+        proc = self.login(env)
+        self.assertExit(proc, EXIT_OK)
+        self.assertEqual(len(seen), 1, "NO_PROXY bypasses the proxy")
