@@ -115,9 +115,7 @@ int cmd_docker_config(int argc, char **argv)
             fputs(docker_config_usage, stdout);
         goto out;
     }
-    if (cli_open_aws(&sess, &o.regions, &err) != ER_OK ||
-        aws_session_tokens(&sess, o.ids.items, o.ids.n, &tokens, &err) !=
-            ER_OK ||
+    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &tokens, &err) != ER_OK ||
         emit(&sess, &tokens, o.output, &err) != ER_OK)
         status = cli_fail("docker-config", &err);
 out:

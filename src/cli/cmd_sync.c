@@ -324,9 +324,7 @@ int cmd_sync(int argc, char **argv)
     /* Kubernetes settings are checked first: a bad kubeconfig should not
      * cost an AWS call. */
     if (open_kube(&o, &kc, &err) != ER_OK ||
-        cli_open_aws(&sess, &o.regions, &err) != ER_OK ||
-        aws_session_tokens(&sess, o.ids.items, o.ids.n, &tokens, &err) !=
-            ER_OK) {
+        cli_fetch_tokens(&sess, &o.regions, &o.ids, &tokens, &err) != ER_OK) {
         status = cli_fail("sync", &err);
         goto out;
     }

@@ -95,14 +95,20 @@ static const char *process_env(const char *name)
     return getenv(name);
 }
 
-enum er_code cli_open_aws(struct aws_session *sess,
-                          const struct str_list *regions, struct er_error *err)
+enum er_code cli_fetch_tokens(struct aws_session *sess,
+                              const struct str_list *regions,
+                              const struct str_list *ids,
+                              struct ecr_tokens *tokens, struct er_error *err)
 {
     struct aws_settings settings;
+    enum er_code rc;
 
     aws_settings_from_env(&settings, process_env);
-    return aws_session_open(sess, &settings, regions->items, regions->n,
-                            clock_system(), err);
+    rc = aws_session_open(sess, &settings, regions->items, regions->n,
+                          clock_system(), err);
+    if (rc == ER_OK)
+        rc = aws_session_tokens(sess, ids->items, ids->n, tokens, err);
+    return rc;
 }
 
 size_t cli_dockercfg_entries(const struct aws_settings *s,

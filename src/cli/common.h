@@ -57,10 +57,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * ECR_RENEW_REGISTRY_IDS (comma-separated). */
 void cli_default_list(struct str_list *l, const char *env_name);
 
-/* Opens an AWS session for the given regions (empty: the default). */
-enum er_code cli_open_aws(struct aws_session *sess,
-                          const struct str_list *regions,
-                          struct er_error *err) ER_CHECK;
+/* Opens an AWS session for the given regions (empty: the default) and
+ * gets one token per region for the registry ids (empty: the caller's).
+ * sess must be closed with aws_session_close whatever the result. */
+enum er_code cli_fetch_tokens(struct aws_session *sess,
+                              const struct str_list *regions,
+                              const struct str_list *ids,
+                              struct ecr_tokens *tokens,
+                              struct er_error *err) ER_CHECK;
 
 /* Registry hosts and passwords as dockerconfig entries, one per host
  * (FIPS and dual-stack hosts added when those endpoints are in use).
