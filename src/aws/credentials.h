@@ -19,8 +19,4 @@ struct aws_credentials {
 
 void aws_credentials_free(struct aws_credentials *c);
 
-/* Deep copy of src into dst (dst is overwritten, not freed). */
-void aws_credentials_copy(struct aws_credentials *dst,
-                          const struct aws_credentials *src);
-
 #endif

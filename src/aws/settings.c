@@ -79,7 +79,6 @@ void aws_settings_from_env(struct aws_settings *s, aws_env_lookup lookup)
 void aws_settings_free(struct aws_settings *s)
 {
     char **plain[] = {
-        &s->region_option,
         &s->region_env,
         &s->default_region_env,
         &s->access_key_id,

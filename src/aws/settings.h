@@ -15,8 +15,8 @@
 #include <stdbool.h>
 
 struct aws_settings {
-    /* Region: --region, AWS_REGION, AWS_DEFAULT_REGION (then profile, IMDS) */
-    char *region_option;
+    /* Region: AWS_REGION, AWS_DEFAULT_REGION (then profile, IMDS); the
+     * --region option is passed to aws_session_open separately. */
     char *region_env;
     char *default_region_env;
 

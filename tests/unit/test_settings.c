@@ -63,7 +63,6 @@ static void aws_settings_from_env__everything_set__copied(void **state)
     struct aws_settings s;
 
     read_env(&s, env);
-    assert_null(s.region_option); /* only --region sets it */
     assert_string_equal(s.region_env, "eu-west-1");
     assert_string_equal(s.default_region_env, "us-east-2");
     assert_string_equal(s.access_key_id, "AKIDEXAMPLE");
@@ -193,12 +192,12 @@ static void aws_settings_set__values__replaced_or_cleared(void **state)
 {
     struct aws_settings s = {0};
 
-    aws_settings_set(&s.region_option, "us-west-1");
-    assert_string_equal(s.region_option, "us-west-1");
-    aws_settings_set(&s.region_option, "eu-north-1");
-    assert_string_equal(s.region_option, "eu-north-1");
-    aws_settings_set(&s.region_option, "");
-    assert_null(s.region_option);
+    aws_settings_set(&s.region_env, "us-west-1");
+    assert_string_equal(s.region_env, "us-west-1");
+    aws_settings_set(&s.region_env, "eu-north-1");
+    assert_string_equal(s.region_env, "eu-north-1");
+    aws_settings_set(&s.region_env, "");
+    assert_null(s.region_env);
     aws_settings_set(&s.secret_access_key, "test-secret");
     aws_settings_set(&s.secret_access_key, NULL);
     assert_null(s.secret_access_key);
