@@ -368,14 +368,57 @@ static enum er_code check_inputs(const struct sigv4_request *req,
     return ER_OK;
 }
 
+/* String to sign and signature from the finished canonical request. */
+static void compute_signature(const struct sigv4_credentials *creds,
+                              const struct sigv4_options *opt,
+                              const char *amz_date, const char *date,
+                              struct sigv4_signed *out)
+{
+    unsigned char key[32], sig[32];
+    char cr_hash[65];
+
+    sha256_hex(out->canonical_request.data, out->canonical_request.len,
+               cr_hash);
+    buf_must_addf(&out->string_to_sign, "%s\n%s\n%s/%s/%s/aws4_request\n%s",
+                  SIGV4_ALGORITHM, amz_date, date, opt->region, opt->service,
+                  cr_hash);
+    derive_signing_key(creds->secret_access_key, date, opt, key);
+    hmac_sha256(key, sizeof(key), out->string_to_sign.data,
+                out->string_to_sign.len, sig);
+    secret_wipe(key, sizeof(key));
+    hex_encode(sig, sizeof(sig), out->signature);
+}
+
+/* The headers that follow the signature: a token added after signing
+ * (listed first, like the signed form) and Authorization. */
+static void add_after_signing(const struct sigv4_credentials *creds,
+                              const struct sigv4_options *opt, const char *date,
+                              const char *signed_names,
+                              struct sigv4_signed *out)
+{
+    if (creds->session_token && *creds->session_token &&
+        opt->token_after_signing) {
+        memmove(&out->added[1], &out->added[0],
+                out->n_added * sizeof(out->added[0]));
+        out->added[0].name = "X-Amz-Security-Token";
+        out->added[0].value = xstrdup(creds->session_token);
+        out->n_added++;
+    }
+    out->added[out->n_added].name = "Authorization";
+    out->added[out->n_added++].value =
+        xasprintf("%s Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
+                  "Signature=%s",
+                  SIGV4_ALGORITHM, creds->access_key_id, date, opt->region,
+                  opt->service, signed_names, out->signature);
+}
+
 enum er_code sigv4_sign(const struct sigv4_request *req,
                         const struct sigv4_credentials *creds,
                         const struct sigv4_options *opt,
                         struct sigv4_signed *out, struct er_error *err)
 {
     struct buf signed_names = BUF_INIT;
-    char amz_date[TIME_AMZ_LEN], date[9], payload_hash[65], cr_hash[65];
-    unsigned char key[32], sig[32];
+    char amz_date[TIME_AMZ_LEN], date[9], payload_hash[65];
     bool token = creds->session_token && *creds->session_token;
     enum er_code rc;
 
@@ -395,32 +438,8 @@ enum er_code sigv4_sign(const struct sigv4_request *req,
     if (opt->add_content_sha256)
         add_header(out, "x-amz-content-sha256", payload_hash);
     build_canonical_request(req, opt, payload_hash, out, &signed_names);
-
-    sha256_hex(out->canonical_request.data, out->canonical_request.len,
-               cr_hash);
-    buf_must_addf(&out->string_to_sign, "%s\n%s\n%s/%s/%s/aws4_request\n%s",
-                  SIGV4_ALGORITHM, amz_date, date, opt->region, opt->service,
-                  cr_hash);
-    derive_signing_key(creds->secret_access_key, date, opt, key);
-    hmac_sha256(key, sizeof(key), out->string_to_sign.data,
-                out->string_to_sign.len, sig);
-    secret_wipe(key, sizeof(key));
-    hex_encode(sig, sizeof(sig), out->signature);
-
-    /* Added after signing, but listed first like the signed form. */
-    if (token && opt->token_after_signing) {
-        memmove(&out->added[1], &out->added[0],
-                out->n_added * sizeof(out->added[0]));
-        out->added[0].name = "X-Amz-Security-Token";
-        out->added[0].value = xstrdup(creds->session_token);
-        out->n_added++;
-    }
-    out->added[out->n_added].name = "Authorization";
-    out->added[out->n_added++].value =
-        xasprintf("%s Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                  "Signature=%s",
-                  SIGV4_ALGORITHM, creds->access_key_id, date, opt->region,
-                  opt->service, buf_str(&signed_names), out->signature);
+    compute_signature(creds, opt, amz_date, date, out);
+    add_after_signing(creds, opt, date, buf_str(&signed_names), out);
     buf_free(&signed_names);
     return ER_OK;
 }

@@ -104,62 +104,70 @@ static int finish_options(struct sync_opts *o)
     return 0;
 }
 
+enum {
+    OPT_SECRET = OPT_COMMON_END,
+    OPT_CREATE_NS,
+    OPT_KUBECONFIG,
+    OPT_CONTEXT,
+    OPT_REGION,
+    OPT_REGISTRY
+};
+
+static const struct option sync_longopts[] = {
+    {"namespace", required_argument, NULL, 'n'},
+    {"secret-name", required_argument, NULL, OPT_SECRET},
+    {"create-namespace", no_argument, NULL, OPT_CREATE_NS},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"registry-id", required_argument, NULL, OPT_REGISTRY},
+    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    COMMON_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+/* Records one of sync's own options; false when c is not one of them. */
+static bool take_option(struct sync_opts *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'n':
+        str_list_add(&o->namespaces, arg);
+        return true;
+    case OPT_SECRET:
+        o->secret_name = arg;
+        return true;
+    case OPT_CREATE_NS:
+        o->create_namespace = true;
+        return true;
+    case OPT_REGION:
+        str_list_add(&o->regions, arg);
+        return true;
+    case OPT_REGISTRY:
+        str_list_add(&o->ids, arg);
+        return true;
+    case OPT_KUBECONFIG:
+        o->kubeconfig = arg;
+        return true;
+    case OPT_CONTEXT:
+        o->context = arg;
+        return true;
+    }
+    return false;
+}
+
 static int parse(int argc, char **argv, struct sync_opts *o, bool *help)
 {
-    enum {
-        OPT_SECRET = OPT_COMMON_END,
-        OPT_CREATE_NS,
-        OPT_KUBECONFIG,
-        OPT_CONTEXT,
-        OPT_REGION,
-        OPT_REGISTRY
-    };
-    static const struct option longopts[] = {
-        {"namespace", required_argument, NULL, 'n'},
-        {"secret-name", required_argument, NULL, OPT_SECRET},
-        {"create-namespace", no_argument, NULL, OPT_CREATE_NS},
-        {"region", required_argument, NULL, OPT_REGION},
-        {"registry-id", required_argument, NULL, OPT_REGISTRY},
-        {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-        {"context", required_argument, NULL, OPT_CONTEXT},
-        COMMON_LONG_OPTIONS,
-        {NULL, 0, NULL, 0},
-    };
     struct er_error err = {0};
     int c;
 
-    while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            str_list_add(&o->namespaces, optarg);
-            break;
-        case OPT_SECRET:
-            o->secret_name = optarg;
-            break;
-        case OPT_CREATE_NS:
-            o->create_namespace = true;
-            break;
-        case OPT_REGION:
-            str_list_add(&o->regions, optarg);
-            break;
-        case OPT_REGISTRY:
-            str_list_add(&o->ids, optarg);
-            break;
-        case OPT_KUBECONFIG:
-            o->kubeconfig = optarg;
-            break;
-        case OPT_CONTEXT:
-            o->context = optarg;
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, "hn:", sync_longopts, NULL)) != -1) {
+        if (take_option(o, c, optarg))
+            continue;
+        if (c == 'h')
             *help = true;
-            break;
-        case '?':
+        else if (c == '?')
             return cli_usage_error("sync", "unknown or incomplete option");
-        default:
-            if (cli_common_option(c, optarg, &err) != ER_OK)
-                return cli_usage_error("sync", "%s", err.msg);
-        }
+        else if (cli_common_option(c, optarg, &err) != ER_OK)
+            return cli_usage_error("sync", "%s", err.msg);
     }
     if (optind < argc)
         return cli_usage_error("sync", "unexpected argument \"%s\"",
