@@ -7,6 +7,7 @@
 #include "../net/http.h"
 
 #include <jansson.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -70,11 +71,20 @@ static int dispatch(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* A crash must not leave a core file holding keys and passwords. */
+static void forbid_core_dumps(void)
+{
+    struct rlimit none = {0, 0};
+
+    setrlimit(RLIMIT_CORE, &none);
+}
+
 int cli_main(int argc, char **argv)
 {
     struct er_error err = {0};
     int status;
 
+    forbid_core_dumps();
     secret_install_library_allocators();
     log_setup(LOG_TEXT, LOG_INFO, stderr);
     if (cli_log_from_env(&err) != ER_OK)
