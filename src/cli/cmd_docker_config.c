@@ -49,8 +49,7 @@ static int parse(int argc, char **argv, struct docker_config_opts *o,
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    struct er_error err = {0};
-    int c;
+    int c, status;
 
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         if (c == 'r')
@@ -59,17 +58,12 @@ static int parse(int argc, char **argv, struct docker_config_opts *o,
             str_list_add(&o->ids, optarg);
         else if (c == 'o')
             o->output = optarg;
-        else if (c == 'h')
-            *help = true;
-        else if (c == '?')
-            return cli_usage_error("docker-config",
-                                   "unknown or incomplete option");
-        else if (cli_common_option(c, optarg, &err) != ER_OK)
-            return cli_usage_error("docker-config", "%s", err.msg);
+        else if ((status =
+                      cli_other_option("docker-config", c, optarg, help)) != 0)
+            return status;
     }
-    if (optind < argc)
-        return cli_usage_error("docker-config", "unexpected argument \"%s\"",
-                               argv[optind]);
+    if ((status = cli_no_arguments("docker-config", argc, argv)) != 0)
+        return status;
     cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
     cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
     return 0;

@@ -41,24 +41,18 @@ static int parse(int argc, char **argv, struct login_opts *o, bool *help)
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
-    struct er_error err = {0};
-    int c;
+    int c, status;
 
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'r')
             str_list_add(&o->regions, optarg);
         else if (c == 'i')
             str_list_add(&o->ids, optarg);
-        else if (c == 'h')
-            *help = true;
-        else if (c == '?')
-            return cli_usage_error("login", "unknown or incomplete option");
-        else if (cli_common_option(c, optarg, &err) != ER_OK)
-            return cli_usage_error("login", "%s", err.msg);
+        else if ((status = cli_other_option("login", c, optarg, help)) != 0)
+            return status;
     }
-    if (optind < argc)
-        return cli_usage_error("login", "unexpected argument \"%s\"",
-                               argv[optind]);
+    if ((status = cli_no_arguments("login", argc, argv)) != 0)
+        return status;
     cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
     cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
     if (o->regions.n > 1 || o->ids.n > 1)

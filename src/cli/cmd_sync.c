@@ -156,22 +156,15 @@ static bool take_option(struct sync_opts *o, int c, const char *arg)
 
 static int parse(int argc, char **argv, struct sync_opts *o, bool *help)
 {
-    struct er_error err = {0};
-    int c;
+    int c, status;
 
     while ((c = getopt_long(argc, argv, "hn:", sync_longopts, NULL)) != -1) {
-        if (take_option(o, c, optarg))
-            continue;
-        if (c == 'h')
-            *help = true;
-        else if (c == '?')
-            return cli_usage_error("sync", "unknown or incomplete option");
-        else if (cli_common_option(c, optarg, &err) != ER_OK)
-            return cli_usage_error("sync", "%s", err.msg);
+        if (!take_option(o, c, optarg) &&
+            (status = cli_other_option("sync", c, optarg, help)) != 0)
+            return status;
     }
-    if (optind < argc)
-        return cli_usage_error("sync", "unexpected argument \"%s\"",
-                               argv[optind]);
+    if ((status = cli_no_arguments("sync", argc, argv)) != 0)
+        return status;
     return *help ? 0 : finish_options(o);
 }
 

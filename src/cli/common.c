@@ -82,6 +82,29 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cli_other_option(const char *command, int opt, const char *arg, bool *help)
+{
+    struct er_error err = {0};
+
+    if (opt == 'h') {
+        *help = true;
+        return 0;
+    }
+    if (opt == '?')
+        return cli_usage_error(command, "unknown or incomplete option");
+    if (cli_common_option(opt, arg, &err) != ER_OK)
+        return cli_usage_error(command, "%s", err.msg);
+    return 0;
+}
+
+int cli_no_arguments(const char *command, int argc, char **argv)
+{
+    if (optind < argc)
+        return cli_usage_error(command, "unexpected argument \"%s\"",
+                               argv[optind]);
+    return 0;
+}
+
 void cli_default_list(struct str_list *l, const char *env_name)
 {
     const char *v = getenv(env_name);

@@ -42,6 +42,14 @@ enum {
 enum er_code cli_common_option(int opt, const char *arg,
                                struct er_error *err) ER_CHECK;
 
+/* For a getopt_long result a command did not take itself: -h/--help, a
+ * common option, or an unknown one. Returns 0, or EXIT_USAGE after
+ * printing the usage error. */
+int cli_other_option(const char *command, int opt, const char *arg, bool *help);
+
+/* EXIT_USAGE (after saying so) when arguments remain after the options. */
+int cli_no_arguments(const char *command, int argc, char **argv);
+
 /* Applies ECR_RENEW_LOG_FORMAT and ECR_RENEW_LOG_LEVEL. */
 enum er_code cli_log_from_env(struct er_error *err) ER_CHECK;
 
