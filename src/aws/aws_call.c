@@ -49,13 +49,26 @@ static enum er_code prepare(const struct aws_request *req, time_t now,
         sh[i].name = o->headers[i].name;
         sh[i].value = o->headers[i].value;
     }
-    struct sigv4_request sreq = {"POST",       o->url.path, o->url.query, sh,
-                                 o->n_headers, req->body,   req->body_len};
-    struct sigv4_credentials screds = {req->creds->access_key_id,
-                                       req->creds->secret_access_key,
-                                       req->creds->session_token};
+    struct sigv4_request sreq = {
+        .method = "POST",
+        .path = o->url.path,
+        .query = o->url.query,
+        .headers = sh,
+        .n_headers = o->n_headers,
+        .body = req->body,
+        .body_len = req->body_len,
+    };
+    struct sigv4_credentials screds = {
+        .access_key_id = req->creds->access_key_id,
+        .secret_access_key = req->creds->secret_access_key,
+        .session_token = req->creds->session_token,
+    };
     struct sigv4_options opt = {
-        req->region, req->signing_name, now, true, false, false};
+        .region = req->region,
+        .service = req->signing_name,
+        .when = now,
+        .normalize_path = true,
+    };
     if ((rc = sigv4_sign(&sreq, &screds, &opt, &o->sig, err)) != ER_OK)
         return rc;
     o->signed_ = true;

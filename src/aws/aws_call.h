@@ -6,8 +6,8 @@
  * would only fail again. A final failure names the service, operation
  * and region, the AWS error code and message, and what to do.
  */
-#ifndef ECR_RENEW_AWS_CALL_H
-#define ECR_RENEW_AWS_CALL_H
+#ifndef ECR_RENEW_AWS_AWS_CALL_H
+#define ECR_RENEW_AWS_AWS_CALL_H
 
 #include "../core/buf.h"
 #include "../core/clock.h"

@@ -1,5 +1,5 @@
 #include "aws_error.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "xml_fields.h"
 
@@ -60,8 +60,8 @@ static bool parse_xml(const char *body, size_t len, struct aws_error *e)
     if (values[1])
         str_copy_printable(e->message, sizeof(e->message), values[1],
                            strlen(values[1]));
-    secret_free_str(values[0]);
-    secret_free_str(values[1]);
+    wipe_free_str(values[0]);
+    wipe_free_str(values[1]);
     return ok;
 }
 

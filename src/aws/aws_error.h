@@ -6,8 +6,8 @@
  * as XML (<ErrorResponse><Error><Code>) for query protocols such as STS;
  * some front ends answer XML even for JSON services. Both are read.
  */
-#ifndef ECR_RENEW_AWS_ERROR_H
-#define ECR_RENEW_AWS_ERROR_H
+#ifndef ECR_RENEW_AWS_AWS_ERROR_H
+#define ECR_RENEW_AWS_AWS_ERROR_H
 
 #include <stdbool.h>
 #include <stddef.h>

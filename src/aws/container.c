@@ -1,7 +1,7 @@
 #include "container.h"
 #include "../core/buf.h"
 #include "../core/fileio.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "../net/http.h"
@@ -77,16 +77,16 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
 static enum er_code read_auth_token(const struct aws_settings *s, char **token,
                                     struct er_error *err)
 {
-    struct buf b = BUF_INIT_SECRET;
+    struct buf b;
     enum er_code rc;
 
+    buf_init(&b, 16 * 1024, BUF_SECRET);
     *token = NULL;
     if (!s->container_auth_token_file) {
         if (s->container_auth_token)
             *token = xstrdup(s->container_auth_token);
         return ER_OK;
     }
-    b.cap = 16 * 1024;
     rc = file_read(s->container_auth_token_file, &b, NULL, err);
     if (rc == ER_OK) {
         if (b.data)
@@ -104,14 +104,14 @@ static enum er_code fetch_once(struct aws_client *c, const char *url,
                                long *status, struct er_error *err)
 {
     struct http_header h[] = {{"Authorization", token}};
-    struct http_request req = {"GET",
-                               url,
-                               h,
-                               token ? 1 : 0,
-                               NULL,
-                               0,
-                               CONTAINER_TIMEOUT_MS,
-                               "container credentials"};
+    struct http_request req = {
+        .method = "GET",
+        .url = url,
+        .headers = h,
+        .n_headers = token ? 1 : 0,
+        .timeout_ms = CONTAINER_TIMEOUT_MS,
+        .what = "container credentials",
+    };
     struct http_response resp = {0};
     enum er_code rc;
 
@@ -180,7 +180,7 @@ enum er_code container_fetch(struct aws_client *c, const struct aws_settings *s,
         er_wrap(err, "container credentials endpoint %s", url);
 out:
     buf_free(&body);
-    secret_free_str(token);
+    wipe_free_str(token);
     free(url);
     return rc;
 }

@@ -9,8 +9,8 @@
  * (re-read on every fetch: the agent rotates it) or else
  * AWS_CONTAINER_AUTHORIZATION_TOKEN.
  */
-#ifndef ECR_RENEW_CONTAINER_H
-#define ECR_RENEW_CONTAINER_H
+#ifndef ECR_RENEW_AWS_CONTAINER_H
+#define ECR_RENEW_AWS_CONTAINER_H
 
 #include "../core/err.h"
 #include "aws_call.h"

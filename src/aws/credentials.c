@@ -1,5 +1,5 @@
 #include "credentials.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +7,7 @@
 void aws_credentials_free(struct aws_credentials *c)
 {
     free(c->access_key_id);
-    secret_free_str(c->secret_access_key);
-    secret_free_str(c->session_token);
+    wipe_free_str(c->secret_access_key);
+    wipe_free_str(c->session_token);
     memset(c, 0, sizeof(*c));
 }

@@ -1,6 +1,6 @@
 #include "ecr.h"
 #include "../core/b64.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "endpoints.h"
@@ -97,7 +97,7 @@ static void token_free(struct ecr_token *t)
     free(t->account);
     free(t->region);
     free(t->username);
-    secret_free_str(t->password);
+    wipe_free_str(t->password);
     memset(t, 0, sizeof(*t));
 }
 
@@ -165,11 +165,18 @@ static enum er_code call_batch(struct aws_client *c, const char *endpoint,
 {
     char *body = ecr_request_body(ids, n);
     struct buf answer = BUF_INIT_SECRET;
-    struct aws_request req = {"ECR",        "GetAuthorizationToken",
-                              "ecr",        region,
-                              endpoint,     ECR_CONTENT_TYPE,
-                              ECR_TARGET,   body,
-                              strlen(body), creds};
+    struct aws_request req = {
+        .service_label = "ECR",
+        .operation = "GetAuthorizationToken",
+        .signing_name = "ecr",
+        .region = region,
+        .endpoint = endpoint,
+        .content_type = ECR_CONTENT_TYPE,
+        .target = ECR_TARGET,
+        .body = body,
+        .body_len = strlen(body),
+        .creds = creds,
+    };
     enum er_code rc = aws_send(c, &req, &answer, err);
 
     if (rc == ER_OK && (rc = ecr_parse_tokens(answer.data, answer.len, region,

@@ -9,8 +9,8 @@
  * Ownership: struct ecr_tokens owns everything in it; ecr_tokens_free
  * wipes the passwords.
  */
-#ifndef ECR_RENEW_ECR_H
-#define ECR_RENEW_ECR_H
+#ifndef ECR_RENEW_AWS_ECR_H
+#define ECR_RENEW_AWS_ECR_H
 
 #include "../core/err.h"
 #include "aws_call.h"

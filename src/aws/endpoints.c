@@ -1,4 +1,5 @@
 #include "endpoints.h"
+#include "region.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 
@@ -33,20 +34,6 @@ const struct aws_partition *aws_partition_of(const char *region)
             return &partitions[i].partition;
     }
     return &aws_commercial;
-}
-
-bool aws_region_is_valid(const char *region)
-{
-    size_t n = strlen(region);
-
-    if (n == 0 || n > 32 || !(region[0] >= 'a' && region[0] <= 'z'))
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = region[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-            return false;
-    }
-    return region[n - 1] != '-';
 }
 
 static bool has_fips(const char *region)

@@ -23,10 +23,6 @@ struct aws_partition {
 /* The partition a region belongs to (never NULL; "aws" by default). */
 const struct aws_partition *aws_partition_of(const char *region);
 
-/* True for a plausible region name: lower-case letters, digits and '-',
- * starting with a letter; guards host names built from it. */
-bool aws_region_is_valid(const char *region);
-
 /* The ECR API endpoint URL for region, newly allocated. */
 enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
                               char **url, struct er_error *err) ER_CHECK;

@@ -1,5 +1,5 @@
 #include "imds.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/timeutil.h"
 #include "../core/xalloc.h"
@@ -22,7 +22,7 @@ void imds_init(struct imds *m, struct aws_client *c,
 
 void imds_free(struct imds *m)
 {
-    secret_free_str(m->token);
+    wipe_free_str(m->token);
     m->token = NULL;
 }
 
@@ -43,8 +43,15 @@ static enum er_code fetch_token(struct imds *m, struct er_error *err)
         {"X-aws-ec2-metadata-token-ttl-seconds", IMDS_TOKEN_TTL}};
     struct http_response resp = {0};
     char *url = imds_url(m, "/latest/api/token");
-    struct http_request req = {"PUT",           url,           h, 1, "", 0,
-                               IMDS_TIMEOUT_MS, "IMDSv2 token"};
+    struct http_request req = {
+        .method = "PUT",
+        .url = url,
+        .headers = h,
+        .n_headers = 1,
+        .body = "",
+        .timeout_ms = IMDS_TIMEOUT_MS,
+        .what = "IMDSv2 token",
+    };
     enum er_code rc;
 
     buf_init(&resp.body, 4096, BUF_SECRET);
@@ -77,7 +84,13 @@ enum er_code imds_get(struct imds *m, const char *path, struct buf *out,
     url = imds_url(m, path);
     struct http_header h[] = {{"X-aws-ec2-metadata-token", m->token}};
     struct http_request req = {
-        "GET", url, h, 1, NULL, 0, IMDS_TIMEOUT_MS, "instance metadata"};
+        .method = "GET",
+        .url = url,
+        .headers = h,
+        .n_headers = 1,
+        .timeout_ms = IMDS_TIMEOUT_MS,
+        .what = "instance metadata",
+    };
     buf_init(&resp.body, out->cap, BUF_SECRET);
     rc = http_do(m->client->http, &req, &resp, err);
     if (rc == ER_OK) {

@@ -6,8 +6,8 @@
  * what SSRF attacks abuse. Requests time out after one second, as in the
  * SDKs, because off EC2 nothing answers.
  */
-#ifndef ECR_RENEW_IMDS_H
-#define ECR_RENEW_IMDS_H
+#ifndef ECR_RENEW_AWS_IMDS_H
+#define ECR_RENEW_AWS_IMDS_H
 
 #include "../core/buf.h"
 #include "../core/err.h"

@@ -1,5 +1,5 @@
 #include "ini.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 
 #include <stdlib.h>
@@ -106,8 +106,8 @@ static void continue_value(struct ini_file *f, const char *s, size_t n)
 
     piece = trimmed_dup(s, n);
     joined = xasprintf("%s\n%s", last->value, piece);
-    secret_free_str(last->value);
-    secret_free_str(piece);
+    wipe_free_str(last->value);
+    wipe_free_str(piece);
     last->value = joined;
 }
 
@@ -206,7 +206,7 @@ void ini_free(struct ini_file *f)
     for (size_t i = 0; i < f->n; i++) {
         free(f->entries[i].section);
         free(f->entries[i].key);
-        secret_free_str(f->entries[i].value);
+        wipe_free_str(f->entries[i].value);
     }
     free(f->entries);
     free(f);

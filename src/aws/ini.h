@@ -11,8 +11,8 @@
  * Ownership: struct ini_file owns its strings; ini_free wipes them,
  * since credential files hold secret keys.
  */
-#ifndef ECR_RENEW_INI_H
-#define ECR_RENEW_INI_H
+#ifndef ECR_RENEW_AWS_INI_H
+#define ECR_RENEW_AWS_INI_H
 
 #include "../core/err.h"
 

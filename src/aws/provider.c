@@ -2,7 +2,7 @@
 #include "../core/buf.h"
 #include "../core/fileio.h"
 #include "../core/log.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/timeutil.h"
 #include "../core/xalloc.h"
@@ -82,7 +82,11 @@ static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
                                  struct aws_credentials *out,
                                  struct er_error *err)
 {
-    struct sts_assume a = {NULL, p->region, role_arn, session_name, NULL};
+    struct sts_assume a = {
+        .region = p->region,
+        .role_arn = role_arn,
+        .session_name = session_name,
+    };
     char *endpoint = NULL, *token = NULL;
     enum er_code rc;
 
@@ -100,7 +104,7 @@ static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
         snprintf(out->source, sizeof(out->source), "web identity (%s)",
                  role_arn);
 out:
-    secret_free_str(token);
+    wipe_free_str(token);
     free(endpoint);
     return rc;
 }
@@ -348,9 +352,12 @@ static enum er_code assume_profile_role(struct aws_provider *p,
 {
     const char *role = pget(p, name, "role_arn");
     const char *token_file = pget(p, name, "web_identity_token_file");
-    struct sts_assume a = {NULL, p->region, role,
-                           pget(p, name, "role_session_name"),
-                           pget(p, name, "external_id")};
+    struct sts_assume a = {
+        .region = p->region,
+        .role_arn = role,
+        .session_name = pget(p, name, "role_session_name"),
+        .external_id = pget(p, name, "external_id"),
+    };
     struct aws_credentials source = {0};
     char *endpoint = NULL;
     enum er_code rc;

@@ -15,8 +15,8 @@
  * cached ones are still valid, those are used and a warning logged, but
  * expired credentials are never handed out.
  */
-#ifndef ECR_RENEW_PROVIDER_H
-#define ECR_RENEW_PROVIDER_H
+#ifndef ECR_RENEW_AWS_PROVIDER_H
+#define ECR_RENEW_AWS_PROVIDER_H
 
 #include "../core/err.h"
 #include "aws_call.h"

@@ -6,6 +6,20 @@
 
 #include <string.h>
 
+bool aws_region_is_valid(const char *region)
+{
+    size_t n = strlen(region);
+
+    if (n == 0 || n > 32 || !(region[0] >= 'a' && region[0] <= 'z'))
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = region[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return region[n - 1] != '-';
+}
+
 static enum er_code from_imds(const struct aws_settings *s,
                               struct aws_client *c, char **region,
                               struct er_error *err)

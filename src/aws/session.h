@@ -7,8 +7,8 @@
  *
  * Ownership: the session owns all of it; aws_session_close frees it.
  */
-#ifndef ECR_RENEW_SESSION_H
-#define ECR_RENEW_SESSION_H
+#ifndef ECR_RENEW_AWS_SESSION_H
+#define ECR_RENEW_AWS_SESSION_H
 
 #include "../core/err.h"
 #include "aws_call.h"

@@ -1,5 +1,5 @@
 #include "settings.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 
@@ -8,7 +8,7 @@
 
 void aws_settings_set(char **slot, const char *value)
 {
-    secret_free_str(*slot);
+    wipe_free_str(*slot);
     *slot = value && *value ? xstrdup(value) : NULL;
 }
 
@@ -101,8 +101,8 @@ void aws_settings_free(struct aws_settings *s)
         free(*plain[i]);
         *plain[i] = NULL;
     }
-    secret_free_str(s->secret_access_key);
-    secret_free_str(s->session_token);
-    secret_free_str(s->container_auth_token);
+    wipe_free_str(s->secret_access_key);
+    wipe_free_str(s->session_token);
+    wipe_free_str(s->container_auth_token);
     s->secret_access_key = s->session_token = s->container_auth_token = NULL;
 }

@@ -3,7 +3,7 @@
  * to sign, signing key, signature, Authorization header.
  */
 #include "sigv4.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/timeutil.h"
 #include "../core/urlenc.h"
 #include "../core/xalloc.h"
@@ -301,7 +301,7 @@ static void free_headers(struct canon_header *list, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(list[i].name);
-        secret_free_str(list[i].value);
+        wipe_free_str(list[i].value);
     }
     free(list);
 }
@@ -347,10 +347,10 @@ static void derive_signing_key(const char *secret, const char *date,
     hmac_sha256(k1, 32, opt->region, strlen(opt->region), k2);
     hmac_sha256(k2, 32, opt->service, strlen(opt->service), k3);
     hmac_sha256(k3, 32, "aws4_request", 12, key);
-    secret_free_str(k_secret);
-    secret_wipe(k1, sizeof(k1));
-    secret_wipe(k2, sizeof(k2));
-    secret_wipe(k3, sizeof(k3));
+    wipe_free_str(k_secret);
+    wipe_bytes(k1, sizeof(k1));
+    wipe_bytes(k2, sizeof(k2));
+    wipe_bytes(k3, sizeof(k3));
 }
 
 static enum er_code check_inputs(const struct sigv4_request *req,
@@ -385,7 +385,7 @@ static void compute_signature(const struct sigv4_credentials *creds,
     derive_signing_key(creds->secret_access_key, date, opt, key);
     hmac_sha256(key, sizeof(key), out->string_to_sign.data,
                 out->string_to_sign.len, sig);
-    secret_wipe(key, sizeof(key));
+    wipe_bytes(key, sizeof(key));
     hex_encode(sig, sizeof(sig), out->signature);
 }
 
@@ -458,7 +458,7 @@ void sigv4_signed_free(struct sigv4_signed *s)
     buf_free(&s->canonical_request);
     buf_free(&s->string_to_sign);
     for (size_t i = 0; i < s->n_added; i++)
-        secret_free_str(s->added[i].value);
+        wipe_free_str(s->added[i].value);
     s->n_added = 0;
-    secret_wipe(s->signature, sizeof(s->signature));
+    wipe_bytes(s->signature, sizeof(s->signature));
 }

@@ -13,8 +13,8 @@
  * Ownership: inputs are borrowed. struct sigv4_signed owns its strings;
  * free it with sigv4_signed_free, which wipes them.
  */
-#ifndef ECR_RENEW_SIGV4_H
-#define ECR_RENEW_SIGV4_H
+#ifndef ECR_RENEW_AWS_SIGV4_H
+#define ECR_RENEW_AWS_SIGV4_H
 
 #include "../core/buf.h"
 #include "../core/err.h"

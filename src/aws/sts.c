@@ -1,6 +1,6 @@
 #include "sts.h"
 #include "../core/buf.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/timeutil.h"
 #include "../core/urlenc.h"
 #include "../core/xalloc.h"
@@ -76,7 +76,7 @@ enum er_code sts_parse_credentials(const char *xml, size_t len,
         v[0] = v[1] = v[2] = NULL;
     }
     for (size_t i = 0; i < 4; i++)
-        secret_free_str(v[i]);
+        wipe_free_str(v[i]);
     return rc;
 }
 
@@ -88,10 +88,17 @@ static enum er_code send_assume(struct aws_client *c,
                                 struct er_error *err)
 {
     struct buf answer = BUF_INIT_SECRET;
-    struct aws_request req = {"STS",     operation,   "sts",
-                              a->region, a->endpoint, STS_CONTENT_TYPE,
-                              NULL,      body,        strlen(body),
-                              creds};
+    struct aws_request req = {
+        .service_label = "STS",
+        .operation = operation,
+        .signing_name = "sts",
+        .region = a->region,
+        .endpoint = a->endpoint,
+        .content_type = STS_CONTENT_TYPE,
+        .body = body,
+        .body_len = strlen(body),
+        .creds = creds,
+    };
     enum er_code rc = aws_send(c, &req, &answer, err);
 
     if (rc == ER_OK && (rc = sts_parse_credentials(answer.data, answer.len, out,
@@ -111,7 +118,7 @@ enum er_code sts_assume_role_with_web_identity(struct aws_client *c,
     enum er_code rc =
         send_assume(c, a, "AssumeRoleWithWebIdentity", body, NULL, out, err);
 
-    secret_free_str(body);
+    wipe_free_str(body);
     return rc;
 }
 

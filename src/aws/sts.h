@@ -4,8 +4,8 @@
  * AssumeRoleWithWebIdentity is sent unsigned, as the SDKs do: the web
  * identity token is the proof. Both go to the regional endpoint.
  */
-#ifndef ECR_RENEW_STS_H
-#define ECR_RENEW_STS_H
+#ifndef ECR_RENEW_AWS_STS_H
+#define ECR_RENEW_AWS_STS_H
 
 #include "../core/err.h"
 #include "aws_call.h"

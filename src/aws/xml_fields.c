@@ -1,6 +1,6 @@
 #include "xml_fields.h"
 #include "../core/buf.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 
 #include <expat.h>
@@ -22,7 +22,7 @@ struct xmlf_state {
 };
 
 static const XML_Memory_Handling_Suite wiping_suite = {
-    secret_lib_malloc, secret_lib_realloc, secret_free};
+    wipe_lib_malloc, wipe_lib_realloc, wipe_free};
 
 static const char *local_name(const XML_Char *name)
 {
@@ -92,14 +92,18 @@ static int run_parser(struct xmlf_state *st, const char *xml, size_t len)
 enum er_code xmlf_extract(const char *xml, size_t len, const char *const *names,
                           size_t n, char **values, struct er_error *err)
 {
-    struct xmlf_state st = {names,           n,    values, -1, 0,
-                            BUF_INIT_SECRET, NULL, NULL};
+    struct xmlf_state st = {
+        .names = names,
+        .n = n,
+        .values = values,
+        .capturing = -1,
+    };
 
-    st.text.cap = XMLF_MAX_TEXT;
+    buf_init(&st.text, XMLF_MAX_TEXT, BUF_SECRET);
     memset(values, 0, n * sizeof(*values));
     if (run_parser(&st, xml, len) < 0) {
         for (size_t i = 0; i < n; i++) {
-            secret_free_str(values[i]);
+            wipe_free_str(values[i]);
             values[i] = NULL;
         }
         buf_free(&st.text);
@@ -113,7 +117,7 @@ enum er_code xmlf_extract(const char *xml, size_t len, const char *const *names,
 
 char *xmlf_root_name(const char *xml, size_t len)
 {
-    struct xmlf_state st = {NULL, 0, NULL, -1, 0, BUF_INIT, NULL, NULL};
+    struct xmlf_state st = {.capturing = -1, .text = BUF_INIT};
 
     if (run_parser(&st, xml, len) < 0) {
         free(st.root);

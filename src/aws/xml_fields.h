@@ -7,8 +7,8 @@
  * Parsing is expat's; expat's memory is wiped on free, since answers
  * carry secret keys.
  */
-#ifndef ECR_RENEW_XML_FIELDS_H
-#define ECR_RENEW_XML_FIELDS_H
+#ifndef ECR_RENEW_AWS_XML_FIELDS_H
+#define ECR_RENEW_AWS_XML_FIELDS_H
 
 #include "../core/err.h"
 
@@ -16,7 +16,7 @@
 
 /* For each names[i], sets values[i] to a new copy of the text of the
  * first element with that local name (namespace ignored), or NULL. The
- * caller frees values with secret_free_str. Returns ER_PARSE for text
+ * caller frees values with wipe_free_str. Returns ER_PARSE for text
  * that is not well-formed XML, leaving values all NULL. */
 enum er_code xmlf_extract(const char *xml, size_t len, const char *const *names,
                           size_t n, char **values,

@@ -3,7 +3,7 @@
 #include "common.h"
 #include "../core/err.h"
 #include "../core/log.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../net/http.h"
 
 #include <jansson.h>
@@ -85,7 +85,7 @@ int cli_main(int argc, char **argv)
     int status;
 
     forbid_core_dumps();
-    secret_install_library_allocators();
+    wipe_install_allocators();
     log_setup(LOG_TEXT, LOG_INFO, stderr);
     if (cli_log_from_env(&err) != ER_OK)
         return cli_usage_error("", "%s", err.msg);

@@ -4,7 +4,7 @@
  */
 #include "commands.h"
 #include "common.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,7 +86,7 @@ static enum er_code emit(const struct aws_session *sess,
     } else {
         rc = cli_write_stdout(doc, "\n", err);
     }
-    secret_free_str(doc);
+    wipe_free_str(doc);
     for (size_t i = 0; i < n_extra; i++)
         free(extra[i]);
     free(extra);

@@ -5,12 +5,13 @@
 #include "commands.h"
 #include "common.h"
 #include "../core/log.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/timeutil.h"
 #include "../core/xalloc.h"
 #include "../kube/client.h"
 #include "../kube/kubeconfig.h"
+#include "../kube/names.h"
 #include "../kube/sync.h"
 
 #include <stdio.h>
@@ -243,7 +244,7 @@ static void build_content(const struct aws_session *sess,
 
 static void free_content(struct secret_content *sc)
 {
-    secret_free_str(sc->doc);
+    wipe_free_str(sc->doc);
     free(sc->registries);
 }
 

@@ -14,14 +14,7 @@
 
 void str_list_add(struct str_list *l, const char *value)
 {
-    str_split_append(value, ',', &l->items, &l->n);
-}
-
-void str_list_clear(struct str_list *l)
-{
-    str_list_free(l->items, l->n);
-    l->items = NULL;
-    l->n = 0;
+    (void)str_list_add_split(l, value, ',');
 }
 
 enum er_code cli_common_option(int opt, const char *arg, struct er_error *err)

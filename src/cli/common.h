@@ -8,20 +8,15 @@
 #include "../aws/ecr.h"
 #include "../aws/session.h"
 #include "../core/err.h"
+#include "../core/strutil.h"
 #include "../registry/dockercfg.h"
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-/* A repeatable option that also accepts comma-separated values. */
-struct str_list {
-    char **items;
-    size_t n;
-};
-
+/* A repeatable option that also takes comma-separated values. */
 void str_list_add(struct str_list *l, const char *value);
-void str_list_clear(struct str_list *l);
 
 /* Long options every command takes, and their ids for getopt_long. */
 enum {

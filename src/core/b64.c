@@ -1,5 +1,5 @@
 #include "b64.h"
-#include "secret.h"
+#include "wipe.h"
 #include "xalloc.h"
 
 #include <openssl/evp.h>
@@ -15,7 +15,7 @@ void b64_encode(struct buf *out, const void *in, size_t n)
     got = EVP_EncodeBlock(tmp, in, (int)n);
     buf_must_add(out, tmp, (size_t)got);
     /* The input may be a password; its encoding is just as secret. */
-    secret_wipe(tmp, enc_len + 1);
+    wipe_bytes(tmp, enc_len + 1);
     free(tmp);
 }
 
@@ -61,7 +61,7 @@ int b64_decode(struct buf *out, const char *in, size_t n)
     if (got >= 0 && (size_t)got == cap &&
         buf_add(out, tmp, cap - pad) == BUF_OK)
         rc = 0;
-    secret_wipe(tmp, cap + 1);
+    wipe_bytes(tmp, cap + 1);
     free(tmp);
     return rc;
 }

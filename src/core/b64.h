@@ -1,8 +1,8 @@
 /*
  * b64.h - standard base64 (RFC 4648 section 4, with padding), via OpenSSL.
  */
-#ifndef ECR_RENEW_B64_H
-#define ECR_RENEW_B64_H
+#ifndef ECR_RENEW_CORE_B64_H
+#define ECR_RENEW_CORE_B64_H
 
 #include "buf.h"
 

@@ -1,5 +1,5 @@
 #include "buf.h"
-#include "secret.h"
+#include "wipe.h"
 #include "xalloc.h"
 
 #include <stdarg.h>
@@ -32,7 +32,7 @@ static void grow_to(struct buf *b, size_t need)
         fresh = xmalloc(alloc);
         if (b->data) {
             memcpy(fresh, b->data, b->len + 1);
-            secret_wipe(b->data, b->alloc);
+            wipe_bytes(b->data, b->alloc);
             free(b->data);
         }
         b->data = fresh;
@@ -138,7 +138,7 @@ void buf_reset(struct buf *b)
     if (!b->data)
         return;
     if (b->flags & BUF_SECRET)
-        secret_wipe(b->data, b->alloc);
+        wipe_bytes(b->data, b->alloc);
     b->len = 0;
     b->data[0] = '\0';
 }
@@ -158,7 +158,7 @@ char *buf_detach(struct buf *b, size_t *len_out)
 void buf_free(struct buf *b)
 {
     if (b->data && (b->flags & BUF_SECRET))
-        secret_wipe(b->data, b->alloc);
+        wipe_bytes(b->data, b->alloc);
     free(b->data);
     b->data = NULL;
     b->len = 0;

@@ -10,8 +10,8 @@
  * Ownership: the struct is the caller's (usually on the stack); data is
  * owned by the buffer until buf_detach hands it over.
  */
-#ifndef ECR_RENEW_BUF_H
-#define ECR_RENEW_BUF_H
+#ifndef ECR_RENEW_CORE_BUF_H
+#define ECR_RENEW_CORE_BUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

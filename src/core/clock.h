@@ -5,8 +5,8 @@
  * calling time() and nanosleep() themselves, so tests can simulate hours
  * of token lifetime and backoff in microseconds.
  */
-#ifndef ECR_RENEW_CLOCK_H
-#define ECR_RENEW_CLOCK_H
+#ifndef ECR_RENEW_CORE_CLOCK_H
+#define ECR_RENEW_CORE_CLOCK_H
 
 #include <time.h>
 

@@ -10,8 +10,8 @@
  * Messages never contain secrets: callers format them from names, hosts,
  * status codes and server messages only.
  */
-#ifndef ECR_RENEW_ERR_H
-#define ECR_RENEW_ERR_H
+#ifndef ECR_RENEW_CORE_ERR_H
+#define ECR_RENEW_CORE_ERR_H
 
 #include <stddef.h>
 

@@ -1,8 +1,8 @@
 /*
  * fileio.h - reading small files whole, with errors that name the file.
  */
-#ifndef ECR_RENEW_FILEIO_H
-#define ECR_RENEW_FILEIO_H
+#ifndef ECR_RENEW_CORE_FILEIO_H
+#define ECR_RENEW_CORE_FILEIO_H
 
 #include "buf.h"
 #include "err.h"

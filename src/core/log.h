@@ -9,8 +9,8 @@
  * Nothing secret is ever passed here: callers log names, hosts, codes and
  * times, never keys, tokens or passwords.
  */
-#ifndef ECR_RENEW_LOG_H
-#define ECR_RENEW_LOG_H
+#ifndef ECR_RENEW_CORE_LOG_H
+#define ECR_RENEW_CORE_LOG_H
 
 #include <stdio.h>
 

@@ -66,9 +66,17 @@ int str_to_long(const char *s, long min, long max, long *out)
     return 0;
 }
 
-void str_split_append(const char *s, char sep, char ***items, size_t *n)
+void str_list_push(struct str_list *l, const char *s)
+{
+    l->items = xrealloc(l->items, (l->n + 2) * sizeof(*l->items));
+    l->items[l->n++] = xstrdup(s);
+    l->items[l->n] = NULL;
+}
+
+size_t str_list_add_split(struct str_list *l, const char *s, char sep)
 {
     const char *start = s;
+    size_t blank = 0;
 
     for (;;) {
         const char *end = strchr(start, sep);
@@ -78,22 +86,36 @@ void str_split_append(const char *s, char sep, char ***items, size_t *n)
         const char *t = str_trim(piece, &tlen);
 
         if (tlen > 0) {
-            *items = xrealloc(*items, (*n + 2) * sizeof(**items));
-            (*items)[(*n)++] = xstrndup(t, tlen);
-            (*items)[*n] = NULL;
+            char *item = xstrndup(t, tlen);
+            str_list_push(l, item);
+            free(item);
+        } else {
+            blank++;
         }
         free(piece);
         if (!end)
             break;
         start = end + 1;
     }
+    return blank;
 }
 
-void str_list_free(char **items, size_t n)
+bool str_list_contains(const struct str_list *l, const char *s)
 {
-    for (size_t i = 0; i < n; i++)
-        free(items[i]);
-    free(items);
+    for (size_t i = 0; i < l->n; i++) {
+        if (strcmp(l->items[i], s) == 0)
+            return true;
+    }
+    return false;
+}
+
+void str_list_clear(struct str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->n = 0;
 }
 
 void str_copy_printable(char *dst, size_t cap, const char *s, size_t n)

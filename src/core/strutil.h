@@ -1,8 +1,8 @@
 /*
  * strutil.h - small string helpers that the standard library lacks.
  */
-#ifndef ECR_RENEW_STRUTIL_H
-#define ECR_RENEW_STRUTIL_H
+#ifndef ECR_RENEW_CORE_STRUTIL_H
+#define ECR_RENEW_CORE_STRUTIL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,11 +26,23 @@ bool str_is_true(const char *s);
 int str_to_long(const char *s, long min, long max, long *out)
     __attribute__((warn_unused_result));
 
-/* Splits s at sep into a NULL-terminated array of trimmed, non-empty,
- * newly allocated strings appended to *items (count in *n). */
-void str_split_append(const char *s, char sep, char ***items, size_t *n);
+/* A list of newly allocated strings; items is NULL-terminated when n > 0.
+ * Zero-initialise it; str_list_clear frees it. */
+struct str_list {
+    char **items;
+    size_t n;
+};
 
-void str_list_free(char **items, size_t n);
+/* Appends a copy of s. */
+void str_list_push(struct str_list *l, const char *s);
+
+/* Splits s at sep and appends the trimmed, non-empty pieces. Returns how
+ * many pieces were blank, so callers that take names can refuse them. */
+size_t str_list_add_split(struct str_list *l, const char *s, char sep);
+
+bool str_list_contains(const struct str_list *l, const char *s);
+
+void str_list_clear(struct str_list *l);
 
 /* Copies up to n bytes of s into dst (capacity cap, always terminated),
  * replacing control characters with spaces so a peer's text cannot forge

@@ -2,8 +2,8 @@
  * timeutil.h - UTC timestamps in the formats AWS and Kubernetes use.
  * Pure: no clock is read here; callers pass the time.
  */
-#ifndef ECR_RENEW_TIMEUTIL_H
-#define ECR_RENEW_TIMEUTIL_H
+#ifndef ECR_RENEW_CORE_TIMEUTIL_H
+#define ECR_RENEW_CORE_TIMEUTIL_H
 
 #include <time.h>
 

@@ -3,8 +3,8 @@
  * every byte but A-Z a-z 0-9 - . _ ~ becomes %XX with upper-case hex.
  * Pure and allocation-free apart from the output buffer.
  */
-#ifndef ECR_RENEW_URLENC_H
-#define ECR_RENEW_URLENC_H
+#ifndef ECR_RENEW_CORE_URLENC_H
+#define ECR_RENEW_CORE_URLENC_H
 
 #include "buf.h"
 

@@ -5,8 +5,8 @@
  * recovery, so these wrappers print one line and abort; the error paths
  * left in the code are the real ones (files, network, peers).
  */
-#ifndef ECR_RENEW_XALLOC_H
-#define ECR_RENEW_XALLOC_H
+#ifndef ECR_RENEW_CORE_XALLOC_H
+#define ECR_RENEW_CORE_XALLOC_H
 
 #include <stdarg.h>
 #include <stddef.h>

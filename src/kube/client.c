@@ -1,7 +1,7 @@
 #include "client.h"
 #include "../core/fileio.h"
 #include "../core/log.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "../net/http.h"
@@ -23,7 +23,6 @@ struct kube_client {
     struct http_client *http; /* made at the first request */
     struct kube_exec_credential exec_cred;
     bool have_exec_cred;
-    char *describe;
     long connections_before; /* of http clients replaced earlier */
     long retry_after_ms;     /* from the last 429/5xx answer, or -1 */
 };
@@ -38,7 +37,6 @@ struct kube_client *kube_client_new(struct kube_target *target,
     memset(target, 0, sizeof(*target));
     c->clock = clock;
     c->retry = *retry;
-    c->describe = xasprintf("%s (%s)", c->target.server, c->target.origin);
     return c;
 }
 
@@ -49,13 +47,7 @@ void kube_client_free(struct kube_client *c)
     http_client_free(c->http);
     kube_exec_credential_free(&c->exec_cred);
     kube_target_free(&c->target);
-    free(c->describe);
     free(c);
-}
-
-const char *kube_client_describe(const struct kube_client *c)
-{
-    return c->describe;
 }
 
 long kube_client_connections(const struct kube_client *c)
@@ -197,7 +189,14 @@ static enum er_code send_once(struct kube_client *c, const char *method,
     if (auth)
         h[n++] = (struct http_header){"Authorization", auth};
     struct http_request req = {
-        method, url, h, n, body, body ? strlen(body) : 0, 0, "Kubernetes API"};
+        .method = method,
+        .url = url,
+        .headers = h,
+        .n_headers = n,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .what = "Kubernetes API",
+    };
     hr.body = resp->body;
     rc = http_do(c->http, &req, &hr, err);
     resp->body = hr.body;
@@ -207,7 +206,7 @@ static enum er_code send_once(struct kube_client *c, const char *method,
             retry_after_header_ms(http_response_header(&hr, "retry-after"));
     hr.body = (struct buf)BUF_INIT; /* owned by resp */
     http_response_free(&hr);
-    secret_free_str(auth);
+    wipe_free_str(auth);
     return rc;
 }
 
@@ -246,7 +245,7 @@ enum er_code kube_request(struct kube_client *c, const char *method,
         reauth = false;
         ensure_http(c, false);
         rc = send_once(c, method, url, body, token, resp, err);
-        secret_free_str(token);
+        wipe_free_str(token);
         token = NULL;
         if (rc != ER_OK) {
             snprintf(why, sizeof(why), "connection failed");

@@ -36,9 +36,6 @@ struct kube_client *kube_client_new(struct kube_target *target,
                                     const struct retry_policy *retry);
 void kube_client_free(struct kube_client *c);
 
-/* Where the client connects, for messages ("https://x (in-cluster)"). */
-const char *kube_client_describe(const struct kube_client *c);
-
 /* Sends one request (retrying as described). ER_OK whenever the server
  * gave a final answer, whatever its status; ER_NETWORK when it could not
  * be reached; ER_CONFIG when credentials could not be obtained. */

@@ -16,7 +16,7 @@
 #include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/fileio.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/timeutil.h"
 #include "../core/xalloc.h"
@@ -162,7 +162,7 @@ static void make_env(const struct kube_exec_config *cfg, const char *info,
 static void env_free(struct env_list *e)
 {
     for (size_t i = e->owned_from; e->v && i < e->n; i++)
-        secret_free_str(e->v[i]);
+        wipe_free_str(e->v[i]);
     free(e->v);
 }
 
@@ -191,8 +191,8 @@ static enum er_code find_command(const struct kube_exec_config *cfg, char **out,
                                  struct er_error *err)
 {
     const char *path = getenv("PATH");
-    char **dirs = NULL, *candidate;
-    size_t n = 0;
+    struct str_list dirs = {NULL, 0};
+    char *candidate;
 
     *out = NULL;
     if (strchr(cfg->command, '/')) {
@@ -201,15 +201,16 @@ static enum er_code find_command(const struct kube_exec_config *cfg, char **out,
         *out = xstrdup(cfg->command);
         return ER_OK;
     }
-    str_split_append(path && *path ? path : "/usr/bin:/bin", ':', &dirs, &n);
-    for (size_t i = 0; i < n && !*out; i++) {
-        candidate = xasprintf("%s/%s", dirs[i], cfg->command);
+    (void)str_list_add_split(&dirs, path && *path ? path : "/usr/bin:/bin",
+                             ':');
+    for (size_t i = 0; i < dirs.n && !*out; i++) {
+        candidate = xasprintf("%s/%s", dirs.items[i], cfg->command);
         if (is_executable(candidate))
             *out = candidate;
         else
             free(candidate);
     }
-    str_list_free(dirs, n);
+    str_list_clear(&dirs);
     if (!*out)
         return not_runnable(cfg, "not found in PATH", err);
     return ER_OK;
@@ -240,11 +241,11 @@ static void spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr,
 
 static char **make_argv(const struct kube_exec_config *cfg)
 {
-    char **argv = xcalloc(cfg->n_args + 2, sizeof(*argv));
+    char **argv = xcalloc(cfg->args.n + 2, sizeof(*argv));
 
     argv[0] = cfg->command;
-    for (size_t i = 0; i < cfg->n_args; i++)
-        argv[i + 1] = cfg->args[i];
+    for (size_t i = 0; i < cfg->args.n; i++)
+        argv[i + 1] = cfg->args.items[i];
     return argv;
 }
 
@@ -320,7 +321,7 @@ static enum er_code read_some(const struct kube_exec_config *cfg, int fd,
         rc = er_set(err, ER_PARSE, "exec plugin %s printed more than %u bytes",
                     cfg->command, KUBE_EXEC_OUTPUT_CAP);
     /* The chunk held part of a token or key. */
-    secret_wipe(chunk, sizeof(chunk));
+    wipe_bytes(chunk, sizeof(chunk));
     return rc;
 }
 
@@ -564,8 +565,8 @@ void kube_exec_credential_free(struct kube_exec_credential *c)
 {
     if (!c)
         return;
-    secret_free_str(c->token);
+    wipe_free_str(c->token);
     free(c->client_cert_pem);
-    secret_free_str(c->client_key_pem);
+    wipe_free_str(c->client_key_pem);
     memset(c, 0, sizeof(*c));
 }

@@ -11,8 +11,8 @@
  * Ownership: struct kube_exec_credential owns its strings;
  * kube_exec_credential_free wipes them.
  */
-#ifndef ECR_RENEW_EXEC_PLUGIN_H
-#define ECR_RENEW_EXEC_PLUGIN_H
+#ifndef ECR_RENEW_KUBE_EXEC_PLUGIN_H
+#define ECR_RENEW_KUBE_EXEC_PLUGIN_H
 
 #include "../core/err.h"
 #include "kubeconfig.h"

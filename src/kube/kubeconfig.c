@@ -15,7 +15,7 @@
 #include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/fileio.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "yaml_doc.h"
@@ -404,12 +404,11 @@ static enum er_code exec_args(const struct kc_obj *x,
         return ER_OK;
     if (!json_is_array(list))
         return fail(x, list, err, "args must be a list of strings");
-    e->args = xcalloc(json_array_size(list) + 1, sizeof(*e->args));
     json_array_foreach(list, i, a)
     {
         if (!json_is_string(a))
             return fail(x, list, err, "args must be a list of strings");
-        e->args[e->n_args++] = xstrdup(json_string_value(a));
+        str_list_push(&e->args, json_string_value(a));
     }
     return ER_OK;
 }
@@ -488,11 +487,11 @@ static void exec_config_free(struct kube_exec_config *e)
         return;
     free(e->api_version);
     free(e->command);
-    str_list_free(e->args, e->n_args);
+    str_list_clear(&e->args);
     for (size_t i = 0; i < e->n_env; i++) {
         free(e->env[i].name);
         /* Plugins are sometimes handed credentials this way. */
-        secret_free_str(e->env[i].value);
+        wipe_free_str(e->env[i].value);
     }
     free(e->env);
     free(e->interactive_mode);
@@ -824,17 +823,18 @@ enum er_code kubeconfig_load(const char *paths, const char *context_override,
                              struct kube_target *out, struct er_error *err)
 {
     struct kc_texts k = {NULL, NULL, NULL, NULL, 0};
-    char **list = NULL;
-    size_t n = 0;
+    struct str_list list = {NULL, 0};
+    size_t n;
     enum er_code rc = ER_OK;
 
-    str_split_append(paths ? paths : "", ':', &list, &n);
+    (void)str_list_add_split(&list, paths ? paths : "", ':');
+    n = list.n;
     k.bufs = xcalloc(n + 1, sizeof(*k.bufs));
     k.texts = xcalloc(n + 1, sizeof(*k.texts));
     k.lens = xcalloc(n + 1, sizeof(*k.lens));
     k.names = xcalloc(n + 1, sizeof(*k.names));
     for (size_t i = 0; i < n && rc == ER_OK; i++)
-        rc = read_one(&k, list[i], err);
+        rc = read_one(&k, list.items[i], err);
     if (rc == ER_OK && n == 0)
         rc = er_set(err, ER_CONFIG, "no kubeconfig path given");
     else if (rc == ER_OK && k.n == 0)
@@ -844,7 +844,7 @@ enum er_code kubeconfig_load(const char *paths, const char *context_override,
         rc = kubeconfig_parse(k.texts, k.lens, (const char *const *)k.names,
                               k.n, context_override, out, err);
     texts_free(&k);
-    str_list_free(list, n);
+    str_list_clear(&list);
     return rc;
 }
 
@@ -942,8 +942,8 @@ void kube_target_free(struct kube_target *t)
     free(t->client_cert_file);
     free(t->client_cert_pem);
     free(t->client_key_file);
-    secret_free_str(t->client_key_pem);
-    secret_free_str(t->token);
+    wipe_free_str(t->client_key_pem);
+    wipe_free_str(t->token);
     free(t->token_file);
     exec_config_free(t->exec);
     free(t->namespace);

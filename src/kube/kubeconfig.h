@@ -14,10 +14,11 @@
  * Ownership: struct kube_target owns every string in it;
  * kube_target_free wipes the secret ones (token, client key).
  */
-#ifndef ECR_RENEW_KUBECONFIG_H
-#define ECR_RENEW_KUBECONFIG_H
+#ifndef ECR_RENEW_KUBE_KUBECONFIG_H
+#define ECR_RENEW_KUBE_KUBECONFIG_H
 
 #include "../core/err.h"
+#include "../core/strutil.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,8 +34,7 @@ struct kube_exec_env {
 struct kube_exec_config {
     char *api_version; /* ".../v1" or ".../v1beta1" */
     char *command;     /* made absolute if it contains '/' */
-    char **args;
-    size_t n_args;
+    struct str_list args;
     struct kube_exec_env *env;
     size_t n_env;
     char *interactive_mode; /* "Never", "IfAvailable", "Always" or NULL */

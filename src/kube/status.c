@@ -26,7 +26,7 @@ static const struct {
     {504, "Timeout"},
 };
 
-const char *kube_status_reason_for(long http_status)
+static const char *reason_for(long http_status)
 {
     for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
         if (reasons[i].code == http_status)
@@ -70,7 +70,6 @@ void kube_status_parse(long http_status, const char *body, size_t len,
             st->code = (long)json_integer_value(code);
     }
     if (!st->reason[0])
-        snprintf(st->reason, sizeof(st->reason), "%s",
-                 kube_status_reason_for(http_status));
+        snprintf(st->reason, sizeof(st->reason), "%s", reason_for(http_status));
     json_decref(root);
 }

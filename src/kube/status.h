@@ -23,7 +23,4 @@ struct kube_status {
 void kube_status_parse(long http_status, const char *body, size_t len,
                        struct kube_status *st);
 
-/* The reason kube-apiserver uses for an HTTP status ("NotFound"). */
-const char *kube_status_reason_for(long http_status);
-
 #endif

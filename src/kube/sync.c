@@ -1,6 +1,6 @@
 #include "sync.h"
 #include "../core/log.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 
 #include <stdio.h>
@@ -140,7 +140,7 @@ static enum er_code try_create(struct sync_job *j, enum round *next,
         rc = refused(j, "POST", "secrets", &r, err);
 out:
     kube_response_free(&r);
-    secret_free_str(body);
+    wipe_free_str(body);
     return rc;
 }
 
@@ -184,7 +184,7 @@ static enum er_code try_update(struct sync_job *j,
         rc = refused(j, "PUT", "secrets", &r, err);
 out:
     kube_response_free(&r);
-    secret_free_str(body);
+    wipe_free_str(body);
     return rc;
 }
 
@@ -215,9 +215,15 @@ enum er_code kube_sync_namespace(struct kube_client *c,
                                  enum kube_sync_outcome *outcome, char *reason,
                                  size_t reason_cap, struct er_error *err)
 {
-    struct sync_job j = {c,      spec,      ns,   create_namespace,
-                         false,  NULL,      NULL, KUBE_SYNC_CREATED,
-                         reason, reason_cap};
+    struct sync_job j = {
+        .c = c,
+        .spec = spec,
+        .ns = ns,
+        .create_namespace = create_namespace,
+        .outcome = KUBE_SYNC_CREATED,
+        .reason = reason,
+        .reason_cap = reason_cap,
+    };
     enum round next = ROUND_AGAIN;
     enum er_code rc = ER_OK;
     int rounds = 0;

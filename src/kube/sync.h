@@ -1,7 +1,7 @@
 /*
  * sync.h - write the pull Secret into one namespace, with no gap.
  *
- * GET the Secret; if it exists and may be ours (see secret.h), PUT it
+ * GET the Secret; if it exists and may be ours (see pull_secret.h), PUT it
  * back changed, carrying its resourceVersion, and on 409 Conflict read
  * it again and retry; if it does not exist, POST it, and on 409
  * AlreadyExists (someone made it meanwhile) go back to the update. The
@@ -16,7 +16,7 @@
 
 #include "../core/err.h"
 #include "client.h"
-#include "secret.h"
+#include "pull_secret.h"
 
 #include <stdbool.h>
 

@@ -1,5 +1,5 @@
 #include "yaml_doc.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 
 #include <limits.h>
@@ -305,17 +305,17 @@ static enum er_code syntax_error(const yaml_parser_t *p,
 static void wipe_event(yaml_event_t *ev)
 {
     if (ev->type == YAML_SCALAR_EVENT)
-        secret_wipe(ev->data.scalar.value, ev->data.scalar.length);
+        wipe_bytes(ev->data.scalar.value, ev->data.scalar.length);
 }
 
 /* libyaml frees its copies of the input without wiping them. */
 static void wipe_parser(yaml_parser_t *p)
 {
     if (p->buffer.start)
-        secret_wipe(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
+        wipe_bytes(p->buffer.start, (size_t)(p->buffer.end - p->buffer.start));
     if (p->raw_buffer.start)
-        secret_wipe(p->raw_buffer.start,
-                    (size_t)(p->raw_buffer.end - p->raw_buffer.start));
+        wipe_bytes(p->raw_buffer.start,
+                   (size_t)(p->raw_buffer.end - p->raw_buffer.start));
 }
 
 static enum er_code run(yaml_parser_t *p, struct builder *b,

@@ -21,8 +21,8 @@
  * Ownership: yaml_doc_parse gives the caller a document that owns its
  * tree; yaml_doc_root and yaml_doc_line borrow from it.
  */
-#ifndef ECR_RENEW_YAML_DOC_H
-#define ECR_RENEW_YAML_DOC_H
+#ifndef ECR_RENEW_KUBE_YAML_DOC_H
+#define ECR_RENEW_KUBE_YAML_DOC_H
 
 #include "../core/err.h"
 

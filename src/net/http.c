@@ -1,5 +1,5 @@
 #include "http.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 
 #include <ctype.h>
@@ -158,7 +158,7 @@ static struct curl_slist *build_headers(const struct http_request *req)
         char *line =
             xasprintf("%s: %s", req->headers[i].name, req->headers[i].value);
         list = curl_slist_append(list, line);
-        secret_free_str(line); /* may carry a session token */
+        wipe_free_str(line); /* may carry a session token */
     }
     /* Keep libcurl from adding headers nobody signed or asked for. */
     list = curl_slist_append(list, "Expect:");
@@ -170,7 +170,7 @@ static struct curl_slist *build_headers(const struct http_request *req)
 static void free_headers(struct curl_slist *list)
 {
     for (struct curl_slist *l = list; l; l = l->next)
-        secret_wipe(l->data, strlen(l->data));
+        wipe_bytes(l->data, strlen(l->data));
     curl_slist_free_all(list);
 }
 
@@ -245,6 +245,14 @@ static void setup_easy(struct http_client *c, const struct http_request *req,
     set_method_and_body(curl, req);
 }
 
+/* Empties a response for another attempt, keeping body's flags. */
+static void response_reset(struct http_response *resp)
+{
+    clear_headers(resp);
+    buf_reset(&resp->body);
+    resp->status = 0;
+}
+
 enum er_code http_do(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct er_error *err)
 {
@@ -256,7 +264,7 @@ enum er_code http_do(struct http_client *c, const struct http_request *req,
     enum er_code rc = ER_OK;
     CURLcode cc;
 
-    http_response_reset(resp);
+    response_reset(resp);
     setup_easy(c, req, resp);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
     if (c->tls.server_name) {
@@ -294,13 +302,6 @@ const char *http_response_header(const struct http_response *resp,
             return resp->headers[i].value;
     }
     return NULL;
-}
-
-void http_response_reset(struct http_response *resp)
-{
-    clear_headers(resp);
-    buf_reset(&resp->body);
-    resp->status = 0;
 }
 
 void http_response_free(struct http_response *resp)

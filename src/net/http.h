@@ -13,8 +13,8 @@
  * struct http_settings must outlive the client. Responses own their memory and
  * are released with http_response_free.
  */
-#ifndef ECR_RENEW_HTTP_H
-#define ECR_RENEW_HTTP_H
+#ifndef ECR_RENEW_NET_HTTP_H
+#define ECR_RENEW_NET_HTTP_H
 
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -81,8 +81,7 @@ enum er_code http_do(struct http_client *c, const struct http_request *req,
 const char *http_response_header(const struct http_response *resp,
                                  const char *name);
 
-/* Frees headers and body, keeping body's flags so it can be reused. */
-void http_response_reset(struct http_response *resp);
+/* Frees headers and body. */
 void http_response_free(struct http_response *resp);
 
 /* How many new connections this client opened (for tests and logs). */

@@ -7,8 +7,8 @@
  * Retry-After, when given, is honoured instead, up to the cap. Pure: the
  * caller supplies the random number and does the sleeping.
  */
-#ifndef ECR_RENEW_RETRY_H
-#define ECR_RENEW_RETRY_H
+#ifndef ECR_RENEW_NET_RETRY_H
+#define ECR_RENEW_NET_RETRY_H
 
 struct retry_policy {
     int max_attempts; /* total tries, including the first */

@@ -1,7 +1,7 @@
 #include "dockercfg.h"
 #include "../core/b64.h"
 #include "../core/buf.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -6,10 +6,10 @@
  *
  * Keys are bare registry hosts, which the kubelet, containerd, CRI-O and
  * Docker all match. Pure. The result holds passwords: the caller frees
- * it with secret_free_str.
+ * it with wipe_free_str.
  */
-#ifndef ECR_RENEW_DOCKERCFG_H
-#define ECR_RENEW_DOCKERCFG_H
+#ifndef ECR_RENEW_REGISTRY_DOCKERCFG_H
+#define ECR_RENEW_REGISTRY_DOCKERCFG_H
 
 #include <stddef.h>
 

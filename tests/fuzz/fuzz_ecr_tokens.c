@@ -3,7 +3,7 @@
  * non-empty user and password without NUL bytes, and a host.
  */
 #include "aws/ecr.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    secret_install_library_allocators(); /* as the program does */
+    wipe_install_allocators(); /* as the program does */
     return 0;
 }
 

@@ -4,7 +4,7 @@
  */
 #include "aws/credentials.h"
 #include "aws/imds.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    secret_install_library_allocators(); /* as the program does */
+    wipe_install_allocators(); /* as the program does */
     return 0;
 }
 

@@ -3,7 +3,7 @@
  * XML error documents come from the network.
  */
 #include "aws/xml_fields.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(xml, data, size);
     if (xmlf_extract(xml, size, names, 6, values, &err) == ER_OK) {
         for (size_t i = 0; i < 6; i++)
-            secret_free_str(values[i]);
+            wipe_free_str(values[i]);
     }
     free(xmlf_root_name(xml, size));
     free(xml);

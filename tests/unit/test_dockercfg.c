@@ -3,7 +3,7 @@
  */
 #include "core/b64.h"
 #include "core/buf.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 #include "registry/dockercfg.h"
 #include "test_assert.h"
 #include "test_util.h"
@@ -54,7 +54,7 @@ static void dockercfg_build__one_registry__exact_document(void **state)
                         "\"auth\":\"QVdTOnRlc3QtcGFzc3dvcmQtbm90LXJlYWw=\","
                         "\"password\":\"test-password-not-real\","
                         "\"username\":\"AWS\"}}}");
-    secret_free_str(doc);
+    wipe_free_str(doc);
 }
 
 /* Real ECR passwords are around 2 KB; a wrapped base64 "auth" (a newline
@@ -79,7 +79,7 @@ static void dockercfg_build__long_password__auth_not_wrapped(void **state)
     expect_auth(auth, "AWS", pw);
     assert_string_equal(entry_field(root, HOST, "password"), pw);
     json_decref(root);
-    secret_free_str(doc);
+    wipe_free_str(doc);
 }
 
 static void dockercfg_build__duplicate_host__last_entry_kept(void **state)
@@ -101,7 +101,7 @@ static void dockercfg_build__duplicate_host__last_entry_kept(void **state)
         "other");
     assert_null(strstr(doc, "old-password"));
     json_decref(root);
-    secret_free_str(doc);
+    wipe_free_str(doc);
 }
 
 static void dockercfg_build__json_special_characters__escaped(void **state)
@@ -113,7 +113,7 @@ static void dockercfg_build__json_special_characters__escaped(void **state)
     assert_string_equal(entry_field(root, HOST, "password"), "p\"w\\d/\t");
     expect_auth(entry_field(root, HOST, "auth"), "AWS", "p\"w\\d/\t");
     json_decref(root);
-    secret_free_str(doc);
+    wipe_free_str(doc);
 }
 
 static void dockercfg_build__no_entries__empty_auths(void **state)
@@ -121,7 +121,7 @@ static void dockercfg_build__no_entries__empty_auths(void **state)
     char *doc = dockercfg_build(NULL, 0);
 
     assert_string_equal(doc, "{\"auths\":{}}");
-    secret_free_str(doc);
+    wipe_free_str(doc);
 }
 
 int main(void)

@@ -3,6 +3,7 @@
  * URL overrides of the current SDKs.
  */
 #include "aws/endpoints.h"
+#include "aws/region.h"
 #include "aws/settings.h"
 #include "test_assert.h"
 #include "test_util.h"

@@ -252,8 +252,7 @@ static void kube_exec_run__script__token_env_and_info(void **state)
     setenv("WANT_CA", buf_str(&ca), 1);
     setenv("CLUSTER_NAME", "ours, to be replaced", 1);
     init_cfg(&cfg, env, cmd);
-    cfg.args = args;
-    cfg.n_args = 1;
+    cfg.args = (struct str_list){args, 1};
     cfg.provide_cluster_info = true;
     t.server = "https://k.example";
     t.ca_file = ca_file; /* read and passed on as data */

@@ -315,10 +315,10 @@ static void kubeconfig_parse__exec_v1__all_fields(void **state)
     assert_non_null(e = t.exec);
     assert_string_equal(e->api_version, "client.authentication.k8s.io/v1");
     assert_string_equal(e->command, "aws");
-    assert_int_equal(e->n_args, 6);
-    assert_string_equal(e->args[0], "--region");
-    assert_string_equal(e->args[5], "prod");
-    assert_null(e->args[6]);
+    assert_int_equal(e->args.n, 6);
+    assert_string_equal(e->args.items[0], "--region");
+    assert_string_equal(e->args.items[5], "prod");
+    assert_null(e->args.items[6]);
     assert_int_equal(e->n_env, 2);
     assert_string_equal(e->env[0].name, "AWS_PROFILE");
     assert_string_equal(e->env[0].value, "prod");
@@ -345,7 +345,7 @@ static void kubeconfig_parse__exec_v1beta1__mode_optional(void **state)
     assert_false(t.exec->provide_cluster_info);
     /* A command with a '/' is the kubeconfig's neighbour. */
     assert_string_equal(t.exec->command, "/home/u/.kube/bin/get-token");
-    assert_int_equal(t.exec->n_args, 0);
+    assert_int_equal(t.exec->args.n, 0);
     kube_target_free(&t);
     free(text);
 }

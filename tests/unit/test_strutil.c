@@ -116,44 +116,45 @@ static void str_to_long__junk_overflow_range__refused(void **state)
     assert_int_equal(v, 1234); /* untouched on failure */
 }
 
-static void str_split_append__commas__trimmed_nonempty_pieces(void **state)
+static void str_list_add_split__commas__trimmed_nonempty_pieces(void **state)
 {
-    char **items = NULL;
-    size_t n = 0;
+    struct str_list l = {NULL, 0};
 
-    str_split_append(" us-east-1, eu-west-1 ,,  , ap-south-1 ", ',', &items,
-                     &n);
-    assert_int_equal(n, 3);
-    assert_string_equal(items[0], "us-east-1");
-    assert_string_equal(items[1], "eu-west-1");
-    assert_string_equal(items[2], "ap-south-1");
-    assert_null(items[3]);
-    str_list_free(items, n);
+    assert_int_equal(
+        str_list_add_split(&l, " us-east-1, eu-west-1 ,,  , ap-south-1 ", ','),
+        2);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.items[0], "us-east-1");
+    assert_string_equal(l.items[1], "eu-west-1");
+    assert_string_equal(l.items[2], "ap-south-1");
+    assert_null(l.items[3]);
+    str_list_clear(&l);
 }
 
-static void str_split_append__twice__appends_to_list(void **state)
+static void str_list_add_split__twice__appends_to_list(void **state)
 {
-    char **items = NULL;
-    size_t n = 0;
+    struct str_list l = {NULL, 0};
 
-    str_split_append("a", ',', &items, &n);
-    str_split_append("b,c", ',', &items, &n);
-    assert_int_equal(n, 3);
-    assert_string_equal(items[0], "a");
-    assert_string_equal(items[2], "c");
-    assert_null(items[3]);
-    str_list_free(items, n);
+    assert_int_equal(str_list_add_split(&l, "a", ','), 0);
+    assert_int_equal(str_list_add_split(&l, "b,c", ','), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.items[0], "a");
+    assert_string_equal(l.items[2], "c");
+    assert_null(l.items[3]);
+    assert_true(str_list_contains(&l, "b"));
+    assert_false(str_list_contains(&l, "d"));
+    str_list_clear(&l);
 }
 
-static void str_split_append__nothing_but_separators__adds_nothing(void **state)
+static void
+str_list_add_split__nothing_but_separators__counts_blanks(void **state)
 {
-    char **items = NULL;
-    size_t n = 0;
+    struct str_list l = {NULL, 0};
 
-    str_split_append(" , ,", ',', &items, &n);
-    str_split_append("", ',', &items, &n);
-    assert_int_equal(n, 0);
-    str_list_free(items, n);
+    assert_int_equal(str_list_add_split(&l, " , ,", ','), 3);
+    assert_int_equal(str_list_add_split(&l, "", ','), 1);
+    assert_int_equal(l.n, 0);
+    str_list_clear(&l);
 }
 
 static void str_copy_printable__controls_and_utf8_cut__clean(void **state)
@@ -182,11 +183,11 @@ int main(void)
         cmocka_unit_test(str_is_true__spellings__recognised),
         cmocka_unit_test(str_to_long__valid__parsed),
         cmocka_unit_test(str_to_long__junk_overflow_range__refused),
-        cmocka_unit_test(str_split_append__commas__trimmed_nonempty_pieces),
-        cmocka_unit_test(str_split_append__twice__appends_to_list),
+        cmocka_unit_test(str_list_add_split__commas__trimmed_nonempty_pieces),
+        cmocka_unit_test(str_list_add_split__twice__appends_to_list),
         cmocka_unit_test(str_copy_printable__controls_and_utf8_cut__clean),
         cmocka_unit_test(
-            str_split_append__nothing_but_separators__adds_nothing),
+            str_list_add_split__nothing_but_separators__counts_blanks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,7 @@
  */
 #include "aws/credentials.h"
 #include "aws/sts.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 #include "test_assert.h"
 #include "test_util.h"
 
@@ -51,7 +51,7 @@ static void sts_web_identity_body__role_with_space__exact_form(void **state)
                               "&DurationSeconds=3600"
                               "&WebIdentityToken=eyJhbGciOi.eyJzdWIiOi."
                               "c2lnbmF0");
-    secret_free_str(body);
+    wipe_free_str(body);
 }
 
 /* A form decoder reads '+' as a space, so spaces must be %20 and a real
@@ -73,7 +73,7 @@ static void sts_bodies__spaces_and_plus__never_raw_plus(void **state)
     assert_contains(wi, "RoleSessionName=my%20session%2B1&");
     assert_contains(wi, "WebIdentityToken=tok%2Ben%20with%20space");
     assert_contains(ar, "ExternalId=ext%20id%2Bx");
-    secret_free_str(wi);
+    wipe_free_str(wi);
     free(ar);
 }
 

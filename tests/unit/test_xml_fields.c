@@ -3,7 +3,7 @@
  */
 #include "aws/xml_fields.h"
 #include "core/buf.h"
-#include "core/secret.h"
+#include "core/wipe.h"
 #include "test_assert.h"
 #include "test_util.h"
 
@@ -37,7 +37,7 @@ static const char sts_answer[] =
 static void free_values(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        secret_free_str(v[i]);
+        wipe_free_str(v[i]);
 }
 
 static enum er_code extract(const char *xml, const char *const *names, size_t n,

@@ -4,8 +4,8 @@
  */
 #include "core/b64.h"
 #include "core/buf.h"
-#include "core/secret.h"
-#include "kube/secret.h"
+#include "core/wipe.h"
+#include "kube/pull_secret.h"
 #include "test_assert.h"
 
 #include <jansson.h>
@@ -68,7 +68,7 @@ static void kube_secret_create_body__has_type_label_annotations_data(void **s)
     assert_string_equal(doc, spec.dockerconfigjson);
     free(doc);
     json_decref(obj);
-    secret_free_str(body);
+    wipe_free_str(body);
 }
 
 static char *update(const char *existing, enum kube_secret_verdict *v,
@@ -114,7 +114,7 @@ static void kube_secret_update_body__ours__keeps_rv_uid_and_others(void **s)
     assert_string_equal(doc, spec.dockerconfigjson);
     free(doc);
     json_decref(obj);
-    secret_free_str(body);
+    wipe_free_str(body);
 }
 
 static void
@@ -133,7 +133,7 @@ kube_secret_update_body__unlabelled__taken_over_and_labelled(void **s)
     assert_string_equal(
         str_at(obj, "metadata", "labels", KUBE_MANAGED_BY_LABEL), "ecr-renew");
     json_decref(obj);
-    secret_free_str(body);
+    wipe_free_str(body);
 }
 
 static void expect_foreign(const char *existing, const char *why)
@@ -176,26 +176,6 @@ static void kube_secret_update_body__not_a_secret__parse_error(void **s)
     assert_null(update("not json", &v, reason, ER_PARSE));
 }
 
-static void kube_names__dns1123_rules(void **s)
-{
-    (void)s;
-    assert_true(kube_name_is_label("runtime"));
-    assert_true(kube_name_is_label("team-a1"));
-    assert_false(kube_name_is_label("Team"));
-    assert_false(kube_name_is_label("-a"));
-    assert_false(kube_name_is_label("a-"));
-    assert_false(kube_name_is_label("a.b"));
-    assert_false(kube_name_is_label(""));
-    assert_false(kube_name_is_label(
-        "a234567890123456789012345678901234567890123456789012345678901234"));
-    assert_true(kube_name_is_subdomain("ecr-registry-secret"));
-    assert_true(kube_name_is_subdomain("pull.ecr.example"));
-    assert_false(kube_name_is_subdomain("a..b"));
-    assert_false(kube_name_is_subdomain(".a"));
-    assert_false(kube_name_is_subdomain("bad name"));
-    assert_false(kube_name_is_subdomain("a_b"));
-}
-
 static void kube_namespace_body__names_the_namespace(void **s)
 {
     char *body = kube_namespace_body("team-a");
@@ -220,7 +200,6 @@ int main(void)
         cmocka_unit_test(
             kube_secret_update_body__not_ours__refused_with_reason),
         cmocka_unit_test(kube_secret_update_body__not_a_secret__parse_error),
-        cmocka_unit_test(kube_names__dns1123_rules),
         cmocka_unit_test(kube_namespace_body__names_the_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,8 @@
  * kube_secret_update_body on arbitrary bytes: the Secret read back from
  * the API server is judged and rewritten; nothing in it is trusted.
  */
-#include "core/secret.h"
-#include "kube/secret.h"
+#include "core/wipe.h"
+#include "kube/pull_secret.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 sizeof(reason), &err) == ER_OK &&
         verdict != KUBE_SECRET_FOREIGN && !body)
         abort();
-    secret_free_str(body);
+    wipe_free_str(body);
     free(text);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * secret.h - the pull Secret ecr-renew writes, and whether it may.
+ * pull_secret.h - the pull Secret ecr-renew writes, and whether it may.
  *
  * Pure: builds request bodies and judges an existing Secret; the I/O is
  * in sync.c.
@@ -17,8 +17,8 @@
  * thing dropped is kubectl's last-applied-configuration annotation, a copy
  * of the object made by "kubectl apply" that would keep the old password.
  */
-#ifndef ECR_RENEW_KUBE_SECRET_H
-#define ECR_RENEW_KUBE_SECRET_H
+#ifndef ECR_RENEW_KUBE_PULL_SECRET_H
+#define ECR_RENEW_KUBE_PULL_SECRET_H
 
 #include "../core/err.h"
 
@@ -50,7 +50,7 @@ enum kube_secret_verdict {
 };
 
 /* The body of a create (POST) in namespace ns; secret, free with
- * secret_free_str. */
+ * wipe_free_str. */
 char *kube_secret_create_body(const struct kube_secret_spec *spec,
                               const char *ns);
 
@@ -67,10 +67,5 @@ enum er_code kube_secret_update_body(const char *existing, size_t len,
 
 /* The body that creates namespace ns. */
 char *kube_namespace_body(const char *ns);
-
-/* DNS-1123 checks kube-apiserver applies: a label (namespaces, 63
- * chars) and a subdomain (Secret names, 253 chars). */
-int kube_name_is_label(const char *s);
-int kube_name_is_subdomain(const char *s);
 
 #endif

@@ -1,7 +1,7 @@
-#include "secret.h"
+#include "pull_secret.h"
 #include "../core/b64.h"
 #include "../core/buf.h"
-#include "../core/secret.h"
+#include "../core/wipe.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -148,45 +148,4 @@ char *kube_namespace_body(const char *ns)
 
     json_decref(root);
     return text;
-}
-
-static int is_alnum_lower(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* One DNS-1123 label: [a-z0-9-], starting and ending alphanumeric. */
-static int label_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > 63 || !is_alnum_lower(s[0]) || !is_alnum_lower(s[n - 1]))
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!is_alnum_lower(s[i]) && s[i] != '-')
-            return 0;
-    }
-    return 1;
-}
-
-int kube_name_is_label(const char *s)
-{
-    return label_ok(s, strlen(s));
-}
-
-/* Dot-separated labels, 253 characters at most. */
-int kube_name_is_subdomain(const char *s)
-{
-    size_t n = strlen(s);
-    const char *p = s;
-
-    if (n == 0 || n > 253)
-        return 0;
-    for (;;) {
-        const char *dot = strchr(p, '.');
-        size_t len = dot ? (size_t)(dot - p) : strlen(p);
-        if (!label_ok(p, len))
-            return 0;
-        if (!dot)
-            return 1;
-        p = dot + 1;
-    }
 }
