@@ -1,9 +1,10 @@
 /*
  * clock.h - time, sleep and randomness as inputs.
  *
- * Retry loops and credential caches take a struct clock instead of
- * calling time() and nanosleep() themselves, so tests can simulate hours
- * of token lifetime and backoff in microseconds.
+ * Retry loops, deadlines and credential caches take a struct clock
+ * instead of calling time(), clock_gettime() and nanosleep() themselves,
+ * so tests can simulate hours of token lifetime and backoff in
+ * microseconds.
  */
 #ifndef ECR_RENEW_CORE_CLOCK_H
 #define ECR_RENEW_CORE_CLOCK_H
@@ -11,19 +12,26 @@
 #include <time.h>
 
 struct clock {
-    time_t (*now)(void *ctx);
+    time_t (*now)(void *ctx);        /* wall clock, seconds since 1970 */
+    long long (*mono_ms)(void *ctx); /* monotonic milliseconds */
     void (*sleep_ms)(void *ctx, long ms);
     /* A uniformly distributed number in [0, 1), for backoff jitter. */
     double (*random01)(void *ctx);
     void *ctx;
 };
 
-/* The real clock: time(), nanosleep(), and a seeded PRNG. */
+/* The real clock: time(), CLOCK_MONOTONIC, nanosleep(), and a PRNG seeded
+ * from the time and the process id. */
 const struct clock *clock_system(void);
 
 static inline time_t clock_now(const struct clock *c)
 {
     return c->now(c->ctx);
+}
+
+static inline long long clock_mono_ms(const struct clock *c)
+{
+    return c->mono_ms(c->ctx);
 }
 
 #endif

@@ -1,5 +1,6 @@
 #include "log.h"
 #include "buf.h"
+#include "strutil.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -54,31 +55,45 @@ int log_parse_level(const char *s, enum log_level *out)
     return -1;
 }
 
+/* Text from outside (server messages, hosts, names) may hold control
+ * characters that would forge log lines or drive a terminal: every
+ * message and value is logged with them made visible. */
+static char *visible(const char *s)
+{
+    struct buf b = BUF_INIT;
+
+    str_append_visible(&b, s, strlen(s));
+    return buf_detach(&b, NULL);
+}
+
 /* Values with spaces, quotes or '=' are quoted so lines stay parseable. */
 static void add_text_value(struct buf *line, const char *v)
 {
-    if (*v && !strpbrk(v, " \t\"=\n")) {
-        buf_must_adds(line, v);
-        return;
+    char *shown = visible(v);
+
+    if (*shown && !strpbrk(shown, " \"=")) {
+        buf_must_adds(line, shown);
+    } else {
+        buf_must_adds(line, "\"");
+        for (const char *p = shown; *p; p++) {
+            if (*p == '"')
+                buf_must_adds(line, "\\\"");
+            else
+                buf_must_add(line, p, 1);
+        }
+        buf_must_adds(line, "\"");
     }
-    buf_must_adds(line, "\"");
-    for (; *v; v++) {
-        if (*v == '"' || *v == '\\')
-            buf_must_addf(line, "\\%c", *v);
-        else if (*v == '\n')
-            buf_must_adds(line, "\\n");
-        else
-            buf_must_add(line, v, 1);
-    }
-    buf_must_adds(line, "\"");
+    free(shown);
 }
 
 static void format_text(struct buf *line, const char *when,
                         enum log_level level, const char *msg, va_list ap)
 {
+    char *shown = visible(msg);
     const char *k;
 
-    buf_must_addf(line, "%s %s %s", when, level_names[level], msg);
+    buf_must_addf(line, "%s %s %s", when, level_names[level], shown);
+    free(shown);
     while ((k = va_arg(ap, const char *)) != NULL) {
         const char *v = va_arg(ap, const char *);
         buf_must_addf(line, " %s=", k);
@@ -86,22 +101,13 @@ static void format_text(struct buf *line, const char *when,
     }
 }
 
-/* jansson refuses text that is not UTF-8; such a value is still logged,
- * with the offending bytes shown as '?', rather than silently dropped. */
+/* The visible form is valid UTF-8, which jansson requires. */
 static json_t *json_text(const char *v)
 {
-    json_t *j = json_string(v);
-    char *copy;
+    char *shown = visible(v);
+    json_t *j = json_string(shown);
 
-    if (j)
-        return j;
-    copy = xstrdup(v);
-    for (char *p = copy; *p; p++) {
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    }
-    j = json_string(copy);
-    free(copy);
+    free(shown);
     return j;
 }
 

@@ -137,3 +137,112 @@ void str_copy_printable(char *dst, size_t cap, const char *s, size_t n)
     }
     dst[j] = '\0';
 }
+
+bool str_has_no_controls(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), or 0 when it
+ * is not well-formed; *cp is set to its code point. */
+static size_t utf8_seq(const unsigned char *s, size_t n, unsigned long *cp)
+{
+    size_t len;
+    unsigned long c, min;
+
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xE0) == 0xC0)
+        len = 2, c = s[0] & 0x1F, min = 0x80;
+    else if ((s[0] & 0xF0) == 0xE0)
+        len = 3, c = s[0] & 0x0F, min = 0x800;
+    else if ((s[0] & 0xF8) == 0xF0)
+        len = 4, c = s[0] & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = c << 6 | (s[i] & 0x3F);
+    }
+    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+        return 0;
+    *cp = c;
+    return len;
+}
+
+bool str_is_utf8(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned long cp;
+
+    while (n > 0) {
+        size_t len = utf8_seq(p, n, &cp);
+        if (len == 0)
+            return false;
+        p += len;
+        n -= len;
+    }
+    return true;
+}
+
+static void add_control(struct buf *out, unsigned char ch)
+{
+    if (ch == '\n')
+        buf_must_adds(out, "\\n");
+    else if (ch == '\r')
+        buf_must_adds(out, "\\r");
+    else if (ch == '\t')
+        buf_must_adds(out, "\\t");
+    else
+        buf_must_addf(out, "\\x%02x", ch);
+}
+
+void str_append_visible(struct buf *out, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned long cp;
+
+    while (n > 0) {
+        size_t len = utf8_seq(p, n, &cp);
+        if (len == 0) {
+            buf_must_addf(out, "\\x%02x", p[0]);
+            len = 1;
+        } else if (cp < 0x20 || cp == 0x7f) {
+            add_control(out, p[0]);
+        } else if (cp >= 0x80 && cp <= 0x9f) {
+            buf_must_addf(out, "\\u%04lx", cp);
+        } else if (cp == '\\') {
+            buf_must_adds(out, "\\\\");
+        } else {
+            buf_must_add(out, p, len);
+        }
+        p += len;
+        n -= len;
+    }
+}
+
+char *str_url_redacted(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *host = scheme ? scheme + 3 : url;
+    size_t authority = strcspn(host, "/?#");
+    const char *at = NULL;
+
+    for (const char *p = host; p < host + authority; p++) {
+        if (*p == '@')
+            at = p;
+    }
+    if (!at)
+        return xstrdup(url);
+    return xasprintf("%.*s***%s", (int)(host - url), url, at);
+}

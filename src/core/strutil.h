@@ -4,6 +4,8 @@
 #ifndef ECR_RENEW_CORE_STRUTIL_H
 #define ECR_RENEW_CORE_STRUTIL_H
 
+#include "buf.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -48,5 +50,25 @@ void str_list_clear(struct str_list *l);
  * replacing control characters with spaces so a peer's text cannot forge
  * log lines, and cutting only between UTF-8 characters. */
 void str_copy_printable(char *dst, size_t cap, const char *s, size_t n);
+
+/* True when s holds no control character (U+0000-U+001F, DEL): what a
+ * header value, a credential or a token must be, since CR or LF in one
+ * would become extra header lines of the request that carries it. */
+bool str_has_no_controls(const char *s);
+
+/* True for n bytes of well-formed UTF-8 (no overlong forms, surrogates
+ * or code points past U+10FFFF), which is what JSON text must be. */
+bool str_is_utf8(const char *s, size_t n);
+
+/* Appends n bytes of s with everything a terminal or log reader could
+ * take for structure made visible: control characters as \n, \r, \t or
+ * \xNN, C1 controls as \u0080-\u009f, bytes that are not UTF-8 as
+ * \xNN, and the backslash itself as \\. Printable text is unchanged. */
+void str_append_visible(struct buf *out, const char *s, size_t n);
+
+/* A newly allocated copy of url whose userinfo ("user:password@") is
+ * replaced by "***@", for messages: a password in a URL is still a
+ * password. */
+char *str_url_redacted(const char *url);
 
 #endif

@@ -1,6 +1,8 @@
 #include "timeutil.h"
 
 #include <ctype.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -96,6 +98,99 @@ int time_parse_iso8601(const char *s, time_t *out)
     /* timegm normalises 31 February into March; refuse such dates. */
     if (!gmtime_r(&t, &check) || check.tm_mday != d || check.tm_mon != mo - 1)
         return -1;
-    *out = t - offset;
+    t -= offset;
+    if (t < TIME_SANE_MIN || t > TIME_SANE_MAX)
+        return -1;
+    *out = t;
     return 0;
+}
+
+bool time_is_sane(double t)
+{
+    return isfinite(t) && t >= (double)TIME_SANE_MIN &&
+           t <= (double)TIME_SANE_MAX;
+}
+
+/* Microseconds per unit; the longest spelling first so "ms" is not "m". */
+static const struct {
+    const char *name;
+    long double us;
+} duration_units[] = {
+    {"ns", 0.001L}, {"us", 1.0L}, {"\xc2\xb5s", 1.0L}, {"ms", 1e3L},
+    {"s", 1e6L},    {"m", 60e6L}, {"h", 3600e6L},
+};
+
+static int read_unit(const char **p, long double *us)
+{
+    for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
+         i++) {
+        size_t n = strlen(duration_units[i].name);
+        if (strncmp(*p, duration_units[i].name, n) == 0 &&
+            !isalpha((unsigned char)(*p)[n])) {
+            *p += n;
+            *us = duration_units[i].us;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* One "<number><unit>" term, in microseconds. */
+static int read_term(const char **p, long double *us)
+{
+    long double v = 0, scale = 1, unit;
+    bool digits = false;
+
+    for (; isdigit((unsigned char)**p); (*p)++, digits = true)
+        v = v * 10 + (**p - '0');
+    if (**p == '.') {
+        for ((*p)++; isdigit((unsigned char)**p); (*p)++, digits = true)
+            v += (**p - '0') * (scale /= 10);
+    }
+    if (!digits || read_unit(p, &unit) != 0)
+        return -1;
+    *us = v * unit;
+    return 0;
+}
+
+int duration_parse(const char *s, long long max_ms, long long *ms)
+{
+    const char *p = s;
+    long double total = 0, term;
+
+    if (!s || !*s)
+        return -1;
+    while (*p) {
+        if (read_term(&p, &term) != 0)
+            return -1;
+        total += term;
+        if (total / 1000 > (long double)max_ms)
+            return -1;
+    }
+    if (total < 1000)
+        return -1;
+    *ms = (long long)(total / 1000);
+    return 0;
+}
+
+void duration_format(long long ms, char out[DURATION_LEN])
+{
+    long long h = ms / 3600000, m = ms / 60000 % 60, s = ms / 1000 % 60;
+    long long frac = ms % 1000;
+    char secs[16];
+    int n;
+
+    if (ms < 1000) {
+        snprintf(out, DURATION_LEN, "%lldms", ms < 0 ? 0 : ms);
+        return;
+    }
+    n = snprintf(secs, sizeof(secs), frac ? "%lld.%03lld" : "%lld", s, frac);
+    while (frac && n > 0 && secs[n - 1] == '0')
+        secs[--n] = '\0';
+    if (h)
+        snprintf(out, DURATION_LEN, "%lldh%lldm%ss", h, m, secs);
+    else if (m)
+        snprintf(out, DURATION_LEN, "%lldm%ss", m, secs);
+    else
+        snprintf(out, DURATION_LEN, "%ss", secs);
 }

@@ -29,8 +29,42 @@ void wipe_free(void *p)
     free(p);
 }
 
+static _Thread_local struct alloc_budget *active_budget;
+
+void wipe_budget_begin(struct alloc_budget *b, size_t limit)
+{
+    b->limit = limit;
+    b->used = 0;
+    b->exceeded = false;
+    active_budget = b;
+}
+
+void wipe_budget_end(struct alloc_budget *b)
+{
+    if (active_budget == b)
+        active_budget = NULL;
+}
+
+/* Malloc keeps a header with every block: count it too. */
+static bool within_budget(size_t size)
+{
+    struct alloc_budget *b = active_budget;
+    size_t cost = size + 16;
+
+    if (!b)
+        return true;
+    if (cost < size || b->used > b->limit || cost > b->limit - b->used) {
+        b->exceeded = true;
+        return false;
+    }
+    b->used += cost;
+    return true;
+}
+
 void *wipe_lib_malloc(size_t size)
 {
+    if (!within_budget(size))
+        return NULL;
     return xmalloc(size);
 }
 
@@ -40,6 +74,8 @@ void *wipe_lib_realloc(void *p, size_t size)
     void *fresh;
     size_t old;
 
+    if (!within_budget(size))
+        return NULL;
     if (!p)
         return xmalloc(size);
     old = malloc_usable_size(p);

@@ -29,30 +29,8 @@
 
 /* --- fixture: a fake clock, hand-made settings, files, a provider --------- */
 
-struct fake_time {
-    time_t now;
-    long slept_ms;
-};
-
-static time_t fake_now(void *ctx)
-{
-    return ((struct fake_time *)ctx)->now;
-}
-
-static void fake_sleep(void *ctx, long ms)
-{
-    ((struct fake_time *)ctx)->slept_ms += ms;
-}
-
-static double fake_random(void *ctx)
-{
-    (void)ctx;
-    return 0.5;
-}
-
 struct fixture {
-    struct fake_time time;
-    struct clock clock;
+    struct test_clock time;
     struct aws_client client;
     struct aws_settings s;
     struct aws_profile_files files;
@@ -65,9 +43,8 @@ struct fixture {
 static void fixture_init(struct fixture *f)
 {
     memset(f, 0, sizeof(*f));
-    f->time.now = T0;
-    f->clock = (struct clock){fake_now, fake_sleep, fake_random, &f->time};
-    f->client.clock = &f->clock;
+    test_clock_init(&f->time, T0);
+    f->client.clock = &f->time.clock;
     f->client.retry = retry_default_policy;
     f->region = "us-east-1";
     aws_settings_set(&f->s.profile, "default");

@@ -171,9 +171,80 @@ static void str_copy_printable__controls_and_utf8_cut__clean(void **state)
     assert_string_equal(out, "abcde\xc3\xa9");
 }
 
+static void str_has_no_controls__cr_lf_tab_del__refused(void **state)
+{
+    assert_true(str_has_no_controls("Bearer abc.def-ghi_=+/"));
+    assert_true(str_has_no_controls(""));
+    assert_true(str_has_no_controls("caf\xc3\xa9"));
+    assert_false(str_has_no_controls("tok\r\nX-Injected: 1"));
+    assert_false(str_has_no_controls("tok\n"));
+    assert_false(str_has_no_controls("a\tb"));
+    assert_false(str_has_no_controls("a\x7f"));
+    assert_false(str_has_no_controls("\x1b[31m"));
+}
+
+static void str_is_utf8__well_formed_only(void **state)
+{
+    assert_true(str_is_utf8("plain", 5));
+    assert_true(str_is_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14));
+    assert_false(str_is_utf8("\xff", 1));
+    assert_false(str_is_utf8("\xc3", 1));             /* cut short */
+    assert_false(str_is_utf8("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(str_is_utf8("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(str_is_utf8("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+    assert_false(str_is_utf8("a\x80"
+                             "b",
+                             3));
+}
+
+static char *visible(const char *s, size_t n)
+{
+    struct buf b = BUF_INIT;
+
+    str_append_visible(&b, s, n);
+    return buf_detach(&b, NULL);
+}
+
+static void str_append_visible__controls_escapes_bad_bytes__shown(void **state)
+{
+    const char *raw = "a\nb\rc\td\x1b[31m\x7f\\e";
+    char *v = visible(raw, strlen(raw));
+
+    assert_string_equal(v, "a\\nb\\rc\\td\\x1b[31m\\x7f\\\\e");
+    free(v);
+    v = visible("caf\xc3\xa9 \xff \xc2\x9b", 10);
+    assert_string_equal(v, "caf\xc3\xa9 \\xff \\u009b");
+    free(v);
+    v = visible("nul\0here", 8);
+    assert_string_equal(v, "nul\\x00here");
+    free(v);
+}
+
+static void str_url_redacted__userinfo__hidden(void **state)
+{
+    char *r;
+
+    r = str_url_redacted("https://admin:s3cret@k.example:6443/api?x=1");
+    assert_string_equal(r, "https://***@k.example:6443/api?x=1");
+    free(r);
+    r = str_url_redacted("http://u@127.0.0.1/v1/credentials");
+    assert_string_equal(r, "http://***@127.0.0.1/v1/credentials");
+    free(r);
+    r = str_url_redacted("https://k.example/a@b");
+    assert_string_equal(r, "https://k.example/a@b");
+    free(r);
+    r = str_url_redacted("https://a:b@c@host/");
+    assert_string_equal(r, "https://***@host/");
+    free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(str_has_no_controls__cr_lf_tab_del__refused),
+        cmocka_unit_test(str_is_utf8__well_formed_only),
+        cmocka_unit_test(str_append_visible__controls_escapes_bad_bytes__shown),
+        cmocka_unit_test(str_url_redacted__userinfo__hidden),
         cmocka_unit_test(str_has_prefix__cases__as_expected),
         cmocka_unit_test(str_has_suffix__cases__as_expected),
         cmocka_unit_test(str_eq_ci__mixed_case__equal),

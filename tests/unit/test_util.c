@@ -54,3 +54,49 @@ char *test_write_temp(const char *name, const char *text)
     fclose(f);
     return path;
 }
+
+static time_t tc_now(void *ctx)
+{
+    return ((struct test_clock *)ctx)->now;
+}
+
+static long long tc_mono(void *ctx)
+{
+    return ((struct test_clock *)ctx)->mono_ms;
+}
+
+static void tc_sleep(void *ctx, long ms)
+{
+    struct test_clock *tc = ctx;
+
+    tc->slept_ms += ms;
+    test_clock_advance_ms(tc, ms);
+}
+
+static double tc_random(void *ctx)
+{
+    (void)ctx;
+    return 0.5;
+}
+
+void test_clock_init(struct test_clock *tc, time_t now)
+{
+    memset(tc, 0, sizeof(*tc));
+    tc->now = now;
+    tc->mono_ms = 1000000;
+    tc->clock = (struct clock){
+        .now = tc_now,
+        .mono_ms = tc_mono,
+        .sleep_ms = tc_sleep,
+        .random01 = tc_random,
+        .ctx = tc,
+    };
+}
+
+void test_clock_advance_ms(struct test_clock *tc, long long ms)
+{
+    tc->mono_ms += ms;
+    tc->wall_carry_ms += ms;
+    tc->now += (time_t)(tc->wall_carry_ms / 1000);
+    tc->wall_carry_ms %= 1000;
+}
