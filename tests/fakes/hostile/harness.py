@@ -133,8 +133,9 @@ class HostileServer:
         reader.start()
         reader.join(timeout)
         if not line or not line[0].startswith(b"READY "):
-            self.stop(cleanup=False)
-            raise RuntimeError(f"hostile server did not start; see {self.stderr_path}:\n{self.stderr_text()[-4000:]}")
+            tail = self.stderr_text()[-4000:]
+            self.stop()
+            raise RuntimeError(f"hostile server did not start; its stderr ended with:\n{tail}")
         fields = dict(kv.split("=", 1) for kv in line[0].decode().split()[1:])
         self.http_port, self.https_port, self.canary_port = (int(fields[k]) for k in ("http", "https", "canary"))
         self.state = self.admin("GET", "/_hostile/state").json
@@ -385,9 +386,9 @@ class HostileServer:
 
     # -- secrets -------------------------------------------------------------------
 
-    def secrets_by_name(self, include_key_ids: bool = False) -> dict[str, str]:
-        """Every secret the harness handed out or the fake answers by default, by name.  Access key
-        ids are left out unless asked (clients may legitimately log them)."""
+    def secrets_by_name(self, include_key_ids: bool = True) -> dict[str, str]:
+        """Every secret the harness handed out or the fake answers by default, by name: keys, tokens,
+        passwords.  include_key_ids=False leaves out the access key ids (AWS deems them not secret)."""
         st = self.state
         out = {"static_secret_access_key": self.static_key[1], "web_identity_token": self.web_identity_token,
                "kube_token": self.kube_token, "admin_token": self.admin_token,
@@ -404,11 +405,11 @@ class HostileServer:
             out["static_access_key_id"] = self.static_key[0]
         return out
 
-    def secrets(self, include_key_ids: bool = False) -> list[str]:
+    def secrets(self, include_key_ids: bool = True) -> list[str]:
         """The values of secrets_by_name(); assert that none appears in the program's output."""
         return list(self.secrets_by_name(include_key_ids).values())
 
-    def find_leaks(self, output: str | bytes, window: int = 16, include_key_ids: bool = False) -> list[str]:
+    def find_leaks(self, output: str | bytes, window: int = 16, include_key_ids: bool = True) -> list[str]:
         """Names (never values) of the secrets of which any `window`-character piece appears in `output`,
         so a truncated or partial print counts as a leak too."""
         text = output.decode("latin-1") if isinstance(output, bytes) else output
@@ -418,3 +419,10 @@ class HostileServer:
             if any(p in text for p in pieces):
                 leaks.append(name)
         return leaks
+
+    def redact(self, output: str | bytes) -> str:
+        """`output` with every known secret replaced by <name>, safe to put in an assertion message."""
+        text = output.decode("utf-8", "replace") if isinstance(output, bytes) else output
+        for name, value in sorted(self.secrets_by_name().items(), key=lambda kv: -len(kv[1])):
+            text = text.replace(value, f"<{name}>")
+        return text

@@ -268,8 +268,34 @@ def parse_rule(spec: Any, rule_id: int) -> dict:
         except (re.error, TypeError) as e:
             raise ValueError(f"bad path_regex: {e}") from None
     params = {k: v for k, v in spec.items() if k not in RULE_META}
+    check_params(mode, params)
     return {"id": rule_id, "role": role, "mode": mode, "count": count, "remaining": count, "match": match,
             "params": params, "hits": 0}
+
+
+NUMERIC_PARAMS = ("status", "bytes", "interval_ms", "depth", "many", "lines")
+
+
+def check_params(mode: str, p: dict) -> None:
+    """Refuse obviously bad parameters when the rule is posted, not when a request hits it."""
+    numeric = NUMERIC_PARAMS + (("seconds",) if mode == "stall" else ())
+    for k in numeric:
+        if k in p and (not isinstance(p[k], (int, float)) or isinstance(p[k], bool) or p[k] < 0):
+            raise ValueError(f"'{k}' must be a non-negative number")
+    for k in ("body_b64", "password_bytes_b64"):
+        if k in p:
+            try:
+                base64.b64decode(p[k], validate=True)
+            except (ValueError, TypeError):
+                raise ValueError(f"'{k}' is not valid base64") from None
+    for k in ("fields", "entry", "top", "object", "list", "namespace"):
+        if k in p and not isinstance(p[k], dict):
+            raise ValueError(f"'{k}' must be a JSON object")
+    if "headers" in p and not (isinstance(p["headers"], list)
+                               and all(isinstance(h, list) and len(h) == 2 for h in p["headers"])):
+        raise ValueError("'headers' must be a list of [name, value] pairs")
+    if mode == "generate" and p.get("generator", "json_tiny_objects") not in GENERATORS:
+        raise ValueError(f"'generator' must be one of {', '.join(GENERATORS)}")
 
 
 def rule_matches(rule: dict, req: Request) -> bool:
@@ -571,13 +597,12 @@ def not_found(kind: str, name: str) -> Response:
 
 
 def kube_list(st: State, req: Request, kind: str, items: list[dict], fx: dict) -> Response:
-    for sel, field_sel in (("fieldSelector", True), ("labelSelector", False)):
-        expr = req.q(sel)
-        if expr:
-            try:
-                items = [o for o in items if selector_matches(expr, o, field_sel)]
-            except ValueError as e:
-                return kube_status(400, "BadRequest", str(e))
+    expr = req.q("fieldSelector")
+    if expr:
+        try:
+            items = [o for o in items if field_selector_matches(expr, o)]
+        except ValueError as e:
+            return kube_status(400, "BadRequest", str(e))
     limit, cont = req.q("limit", "0") or "0", req.q("continue")
     try:
         limit_n = int(limit)
@@ -597,24 +622,15 @@ def kube_list(st: State, req: Request, kind: str, items: list[dict], fx: dict) -
                                  "items": items_out}, fx.get("list", {})))
 
 
-def selector_matches(expr: str, obj: dict, is_field: bool) -> bool:
-    md = obj.get("metadata", {})
+def field_selector_matches(expr: str, obj: dict) -> bool:
     for term in filter(None, expr.split(",")):
         m = re.fullmatch(r"([^=!]+?)\s*(==|=|!=)\s*(.*)", term)
         if not m:
-            if is_field:
-                raise ValueError(f"invalid selector: '{expr}'; can't understand '{term}'")
-            if term.strip() not in md.get("labels", {}):
-                return False
-            continue
+            raise ValueError(f"invalid selector: '{expr}'; can't understand '{term}'")
         key, op, want = m.group(1).strip(), m.group(2), m.group(3).strip()
-        if is_field:
-            if key not in ("metadata.name", "metadata.namespace"):
-                raise ValueError(f'field label not supported: {key}')
-            have = md.get(key.split(".", 1)[1])
-        else:
-            have = md.get("labels", {}).get(key)
-        if (have == want) != (op != "!="):
+        if key not in ("metadata.name", "metadata.namespace"):
+            raise ValueError(f"field label not supported: {key}")
+        if (obj["metadata"].get(key.split(".", 1)[1]) == want) != (op != "!="):
             return False
     return True
 
@@ -858,10 +874,7 @@ class Modes:
     @staticmethod
     def generate(h: "Conn", req: Request, p: dict) -> bool:
         h.maybe_apply(req, p)
-        gen = GENERATORS.get(p.get("generator", "json_tiny_objects"))
-        if gen is None:
-            return h.send(req, text(400, f"hostile fake: generator must be one of {', '.join(GENERATORS)}\n"))
-        length, chunks, ctype = gen(req.role, p)
+        length, chunks, ctype = GENERATORS[p.get("generator", "json_tiny_objects")](req.role, p)
         headers = [("Content-Type", p.get("content_type", ctype))]
         chunked = bool(p.get("chunked"))
         headers.append(("Transfer-Encoding", "chunked") if chunked else ("Content-Length", str(length)))
@@ -1206,6 +1219,7 @@ class Conn(socketserver.BaseRequestHandler):
         return self.send(req, Response(status, jbytes(obj) + b"\n", [("Content-Type", "application/json")]))
 
     def try_send_plain(self, status: int, msg: str) -> None:
+        self.entry = None  # a protocol error belongs to no logged request
         try:
             body = enc(msg + "\n")
             self.write_head(status, [("Content-Length", str(len(body))), ("Connection", "close")])
