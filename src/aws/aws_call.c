@@ -143,6 +143,7 @@ static enum er_code attempt(struct aws_client *c, const struct aws_request *req,
     hreq.n_headers = o.n_headers;
     hreq.body = req->body;
     hreq.body_len = req->body_len;
+    hreq.deadline = c->deadline;
     hreq.what = what;
     rc = http_do(c->http, &hreq, resp, err);
     if (rc != ER_OK)
@@ -160,19 +161,20 @@ enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
     struct http_response resp = {0};
     enum er_code rc = ER_INTERNAL;
     bool retry = false;
-    long retry_after;
+    long retry_after = -1;
+    char what[128];
     int tries = 0;
 
+    snprintf(what, sizeof(what), "%s %s in %s", req->service_label,
+             req->operation, req->region);
     buf_init(&resp.body, answer->cap, BUF_SECRET);
     while (tries < c->retry.max_attempts) {
-        if (tries > 0) {
-            long ms =
-                retry_delay_ms(&c->retry, tries,
-                               c->clock->random01(c->clock->ctx), retry_after);
-            log_event(LOG_WARN, "retrying AWS call", "operation",
-                      req->operation, "region", req->region, "reason", err->msg,
-                      LOG_END);
-            c->clock->sleep_ms(c->clock->ctx, ms);
+        struct retry_step step = {tries, retry_after, "retrying AWS call", what,
+                                  err->msg};
+        if (tries > 0 && (rc = retry_wait(&c->retry, c->clock, c->deadline,
+                                          &step, err)) != ER_OK) {
+            retry = false;
+            break;
         }
         tries++;
         rc = attempt(c, req, &resp, &retry, &retry_after, err);

@@ -11,6 +11,7 @@
 
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../core/deadline.h"
 #include "../core/err.h"
 #include "../net/http.h"
 #include "../net/retry.h"
@@ -22,6 +23,7 @@
 struct aws_client {
     struct http_client *http;
     const struct clock *clock;
+    const struct deadline *deadline; /* the run's; NULL for none */
     struct retry_policy retry;
 };
 

@@ -13,6 +13,7 @@
 
 #define CONTAINER_TIMEOUT_MS 5000
 #define CONTAINER_ATTEMPTS 3
+#define CONTAINER_TOKEN_CAP (16u * 1024)
 
 bool container_configured(const struct aws_settings *s)
 {
@@ -59,12 +60,16 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
                            : "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     }
     if (strcmp(u.scheme, "https") != 0 &&
-        !(strcmp(u.scheme, "http") == 0 && container_host_allows_http(u.host)))
+        !(strcmp(u.scheme, "http") == 0 &&
+          container_host_allows_http(u.host))) {
+        char *shown = str_url_redacted(candidate);
         rc = er_set(err, ER_USAGE,
                     "container credentials URI %s: plain http is only "
                     "allowed to loopback, 169.254.170.2 and 169.254.170.23; "
                     "use https",
-                    candidate);
+                    shown);
+        free(shown);
+    }
     http_url_free(&u);
     if (rc != ER_OK)
         free(candidate);
@@ -77,26 +82,19 @@ enum er_code container_endpoint(const struct aws_settings *s, char **url,
 static enum er_code read_auth_token(const struct aws_settings *s, char **token,
                                     struct er_error *err)
 {
-    struct buf b;
-    enum er_code rc;
-
-    buf_init(&b, 16 * 1024, BUF_SECRET);
     *token = NULL;
-    if (!s->container_auth_token_file) {
-        if (s->container_auth_token)
-            *token = xstrdup(s->container_auth_token);
+    if (s->container_auth_token_file)
+        return file_read_token(s->container_auth_token_file,
+                               "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                               CONTAINER_TOKEN_CAP, token, err);
+    if (!s->container_auth_token)
         return ER_OK;
-    }
-    rc = file_read(s->container_auth_token_file, &b, NULL, err);
-    if (rc == ER_OK) {
-        if (b.data)
-            str_rtrim_inplace(b.data);
-        *token = xstrdup(buf_str(&b));
-    } else {
-        er_wrap(err, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
-    }
-    buf_free(&b);
-    return rc;
+    if (!str_has_no_controls(s->container_auth_token))
+        return er_set(err, ER_CONFIG,
+                      "AWS_CONTAINER_AUTHORIZATION_TOKEN holds a control "
+                      "character (a line break?); refusing to send it");
+    *token = xstrdup(s->container_auth_token);
+    return ER_OK;
 }
 
 static enum er_code fetch_once(struct aws_client *c, const char *url,
@@ -110,12 +108,13 @@ static enum er_code fetch_once(struct aws_client *c, const char *url,
         .headers = h,
         .n_headers = token ? 1 : 0,
         .timeout_ms = CONTAINER_TIMEOUT_MS,
+        .deadline = c->deadline,
         .what = "container credentials",
     };
     struct http_response resp = {0};
     enum er_code rc;
 
-    buf_init(&resp.body, 64 * 1024, BUF_SECRET);
+    buf_init(&resp.body, IMDS_ANSWER_CAP, BUF_SECRET);
     rc = http_do(c->http, &req, &resp, err);
     if (rc == ER_OK) {
         *status = resp.status;
@@ -132,11 +131,12 @@ static enum er_code fetch_with_retries(struct aws_client *c, const char *url,
     enum er_code rc = ER_INTERNAL;
 
     for (int i = 0; i < CONTAINER_ATTEMPTS; i++) {
-        if (i > 0)
-            c->clock->sleep_ms(c->clock->ctx,
-                               retry_delay_ms(&c->retry, i,
-                                              c->clock->random01(c->clock->ctx),
-                                              -1));
+        struct retry_step step = {i, -1, "retrying container credentials",
+                                  "container credentials",
+                                  rc == ER_OK ? "HTTP 5xx" : err->msg};
+        if (i > 0 && (rc = retry_wait(&c->retry, c->clock, c->deadline, &step,
+                                      err)) != ER_OK)
+            break;
         buf_reset(body);
         rc = fetch_once(c, url, token, body, status, err);
         if (rc == ER_OK && *status < 500)
@@ -160,24 +160,23 @@ enum er_code container_fetch(struct aws_client *c, const struct aws_settings *s,
     if (rc != ER_OK)
         goto out;
     if (status != 200) {
-        char excerpt[200];
-        size_t n =
-            body.len < sizeof(excerpt) - 1 ? body.len : sizeof(excerpt) - 1;
-        memcpy(excerpt, buf_str(&body), n);
-        excerpt[n] = '\0';
-        for (size_t i = 0; i < n; i++)
-            excerpt[i] = (excerpt[i] < 0x20) ? ' ' : excerpt[i];
+        char excerpt[200], *shown = str_url_redacted(url);
+        str_copy_printable(excerpt, sizeof(excerpt), buf_str(&body), body.len);
         rc = er_set(err, ER_AWS,
                     "container credentials endpoint %s: HTTP "
                     "%ld: %s%s",
-                    url, status, excerpt,
+                    shown, status, excerpt,
                     status == 401 || status == 403
                         ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)"
                         : "");
+        free(shown);
         goto out;
     }
-    if ((rc = imds_parse_credentials(body.data, body.len, out, err)) != ER_OK)
-        er_wrap(err, "container credentials endpoint %s", url);
+    if ((rc = imds_parse_credentials(body.data, body.len, out, err)) != ER_OK) {
+        char *shown = str_url_redacted(url);
+        er_wrap(err, "container credentials endpoint %s", shown);
+        free(shown);
+    }
 out:
     buf_free(&body);
     wipe_free_str(token);

@@ -7,6 +7,8 @@
 #ifndef ECR_RENEW_AWS_CREDENTIALS_H
 #define ECR_RENEW_AWS_CREDENTIALS_H
 
+#include "../core/err.h"
+
 #include <time.h>
 
 struct aws_credentials {
@@ -18,5 +20,15 @@ struct aws_credentials {
 };
 
 void aws_credentials_free(struct aws_credentials *c);
+
+/* Checks credentials that came from outside (an answer, a file, the
+ * environment) before anything is signed or sent with them: an access
+ * key id, a secret key and a session token free of control characters
+ * (CR or LF would smuggle header lines into every signed request), and
+ * an expiry, if any, within the sane range. ER_PARSE naming from and the
+ * field, never a value. */
+enum er_code aws_credentials_check(const struct aws_credentials *c,
+                                   const char *from,
+                                   struct er_error *err) ER_CHECK;
 
 #endif

@@ -1,8 +1,11 @@
 #include "ecr.h"
 #include "../core/b64.h"
-#include "../core/wipe.h"
+#include "../core/json_limit.h"
 #include "../core/strutil.h"
+#include "../core/timeutil.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
+#include "ecr_host.h"
 #include "endpoints.h"
 
 #include <jansson.h>
@@ -49,10 +52,11 @@ char *ecr_request_body(char *const *ids, size_t n)
 static enum er_code split_token(const char *b64, struct ecr_token *t,
                                 struct er_error *err)
 {
-    struct buf plain = BUF_INIT_SECRET;
+    struct buf plain;
     const char *colon;
     enum er_code rc = ER_OK;
 
+    buf_init(&plain, ECR_ANSWER_CAP, BUF_SECRET);
     if (b64_decode(&plain, b64, strlen(b64)) != 0 || plain.len == 0 ||
         memchr(plain.data, '\0', plain.len)) {
         rc = er_set(err, ER_PARSE, "authorizationToken is not valid base64");
@@ -64,6 +68,13 @@ static enum er_code split_token(const char *b64, struct ecr_token *t,
                     "authorizationToken is not \"user:password\"");
         goto out;
     }
+    /* The password goes into a JSON document, which holds only text. */
+    if (!str_is_utf8(plain.data, plain.len)) {
+        rc = er_set(err, ER_PARSE,
+                    "authorizationToken holds a password that is not UTF-8 "
+                    "text, so no .dockerconfigjson can carry it");
+        goto out;
+    }
     t->username = xstrndup(plain.data, (size_t)(colon - plain.data));
     t->password = xstrdup(colon + 1);
 out:
@@ -71,24 +82,77 @@ out:
     return rc;
 }
 
-/* "https://123456789012.dkr.ecr.us-east-1.amazonaws.com" -> host, and
- * the account when the first label is one. */
-static void set_host(const char *endpoint, struct ecr_token *t)
+static bool id_wanted(const struct ecr_expect *want, const char *account)
 {
-    const char *host = strstr(endpoint, "://");
-    size_t n, first;
-
-    host = host ? host + 3 : endpoint;
-    n = strcspn(host, "/");
-    t->registry_host = xstrndup(host, n);
-    first = strcspn(t->registry_host, ".");
-    if (first == 12) {
-        char *acct = xstrndup(t->registry_host, first);
-        if (ecr_registry_id_is_valid(acct))
-            t->account = acct;
-        else
-            free(acct);
+    for (size_t i = 0; i < want->n_ids; i++) {
+        if (strcmp(want->ids[i], account) == 0)
+            return true;
     }
+    return want->n_ids == 0;
+}
+
+/* A shortened, printable copy of a peer's text, for messages. */
+static void excerpt(char *dst, size_t cap, const char *s)
+{
+    str_copy_printable(dst, cap, s, strlen(s));
+}
+
+/* proxyEndpoint becomes a key of "auths" and an annotation: it must be
+ * "https://<registry host>" for an account we asked for, in this region. */
+static enum er_code set_host(const char *endpoint,
+                             const struct ecr_expect *want, struct ecr_token *t,
+                             struct er_error *err)
+{
+    struct ecr_host h;
+    const char *rest;
+    char shown[96];
+
+    excerpt(shown, sizeof(shown), endpoint);
+    if (!str_has_prefix(endpoint, "https://") ||
+        !ecr_host_parse(endpoint, &h) || h.is_public)
+        return er_set(err, ER_PARSE,
+                      "proxyEndpoint \"%s\" is not https:// and the host of "
+                      "an ECR registry",
+                      shown);
+    rest = endpoint + strlen("https://") + strlen(h.host);
+    if (strcmp(rest, "") != 0 && strcmp(rest, "/") != 0)
+        return er_set(err, ER_PARSE,
+                      "proxyEndpoint \"%s\" is more than a registry host",
+                      shown);
+    if (strcmp(h.region, want->region) != 0 || !id_wanted(want, h.account))
+        return er_set(err, ER_PARSE,
+                      "proxyEndpoint \"%s\" names another region or "
+                      "account than asked for (%s%s)",
+                      shown, want->region,
+                      want->n_ids ? ", the given --registry-id" : "");
+    t->registry_host = xstrdup(h.host);
+    t->account = xstrdup(h.account);
+    return ER_OK;
+}
+
+static enum er_code set_expiry(json_t *exp, const struct ecr_expect *want,
+                               struct ecr_token *t, struct er_error *err)
+{
+    double e = json_is_number(exp) ? json_number_value(exp) : 0;
+    char when[TIME_RFC3339_LEN];
+
+    if (!json_is_number(exp) || !time_is_sane(e))
+        return er_set(err, ER_PARSE,
+                      "expiresAt is %s, not a time in seconds since 1970",
+                      exp ? "out of range or not a number" : "missing");
+    time_format_rfc3339((time_t)e, when);
+    if (want->now && e <= (double)want->now)
+        return er_set(err, ER_PARSE,
+                      "the token expired at %s, before it was received. "
+                      "Fix: check this machine's clock",
+                      when);
+    if (want->now && e > (double)want->now + ECR_MAX_LIFETIME)
+        return er_set(err, ER_PARSE,
+                      "the token claims to be valid until %s, more than a "
+                      "day ahead; ECR tokens live 12 hours",
+                      when);
+    t->expires_at = e;
+    return ER_OK;
 }
 
 static void token_free(struct ecr_token *t)
@@ -101,12 +165,11 @@ static void token_free(struct ecr_token *t)
     memset(t, 0, sizeof(*t));
 }
 
-static enum er_code parse_entry(json_t *entry, const char *region,
+static enum er_code parse_entry(json_t *entry, const struct ecr_expect *want,
                                 struct ecr_token *t, struct er_error *err)
 {
     json_t *tok = json_object_get(entry, "authorizationToken");
     json_t *ep = json_object_get(entry, "proxyEndpoint");
-    json_t *exp = json_object_get(entry, "expiresAt");
     enum er_code rc;
 
     memset(t, 0, sizeof(*t));
@@ -114,33 +177,40 @@ static enum er_code parse_entry(json_t *entry, const char *region,
         return er_set(err, ER_PARSE,
                       "authorizationData entry lacks "
                       "authorizationToken or proxyEndpoint");
-    if ((rc = split_token(json_string_value(tok), t, err)) != ER_OK)
+    if ((rc = split_token(json_string_value(tok), t, err)) != ER_OK ||
+        (rc = set_host(json_string_value(ep), want, t, err)) != ER_OK ||
+        (rc = set_expiry(json_object_get(entry, "expiresAt"), want, t, err)) !=
+            ER_OK)
         return rc;
-    set_host(json_string_value(ep), t);
-    t->region = xstrdup(region);
-    t->expires_at = json_is_number(exp) ? json_number_value(exp) : 0;
+    t->region = xstrdup(want->region);
     return ER_OK;
 }
 
 /* All entries are parsed before any is appended: out changes only on
  * success. */
-enum er_code ecr_parse_tokens(const char *json, size_t len, const char *region,
+enum er_code ecr_parse_tokens(const char *json, size_t len,
+                              const struct ecr_expect *want,
                               struct ecr_tokens *out, struct er_error *err)
 {
-    json_t *root = json_loadb(json, len, 0, NULL);
-    json_t *data = json_object_get(root, "authorizationData");
+    json_t *root = NULL, *data;
     struct ecr_tokens parsed = {0};
-    enum er_code rc = ER_OK;
-    size_t n = json_array_size(data);
+    enum er_code rc;
+    size_t n;
 
+    rc = json_limit_parse(json, len, JSON_LIMIT_BUDGET(ECR_ANSWER_CAP),
+                          "the answer", &root, err);
+    if (rc != ER_OK)
+        return rc;
+    data = json_object_get(root, "authorizationData");
+    n = json_array_size(data);
     if (!json_is_array(data) || n == 0) {
         rc = er_set(err, ER_PARSE, "answer has no authorizationData");
         goto out;
     }
     parsed.items = xcalloc(n, sizeof(*parsed.items));
     for (size_t i = 0; i < n && rc == ER_OK; i++) {
-        rc = parse_entry(json_array_get(data, i), region,
-                         &parsed.items[parsed.n], err);
+        rc = parse_entry(json_array_get(data, i), want, &parsed.items[parsed.n],
+                         err);
         if (rc != ER_OK)
             token_free(&parsed.items[parsed.n]);
         else
@@ -164,7 +234,13 @@ static enum er_code call_batch(struct aws_client *c, const char *endpoint,
                                struct ecr_tokens *out, struct er_error *err)
 {
     char *body = ecr_request_body(ids, n);
-    struct buf answer = BUF_INIT_SECRET;
+    struct ecr_expect want = {
+        .region = region,
+        .ids = ids,
+        .n_ids = n,
+        .now = clock_now(c->clock),
+    };
+    struct buf answer;
     struct aws_request req = {
         .service_label = "ECR",
         .operation = "GetAuthorizationToken",
@@ -177,11 +253,14 @@ static enum er_code call_batch(struct aws_client *c, const char *endpoint,
         .body_len = strlen(body),
         .creds = creds,
     };
-    enum er_code rc = aws_send(c, &req, &answer, err);
+    enum er_code rc;
 
-    if (rc == ER_OK && (rc = ecr_parse_tokens(answer.data, answer.len, region,
+    buf_init(&answer, ECR_ANSWER_CAP, BUF_SECRET);
+    rc = aws_send(c, &req, &answer, err);
+    if (rc == ER_OK && (rc = ecr_parse_tokens(answer.data, answer.len, &want,
                                               out, err)) != ER_OK)
-        er_wrap(err, "ECR GetAuthorizationToken in %s", region);
+        er_wrap(err, "ECR GetAuthorizationToken in %s: refused the answer",
+                region);
     buf_free(&answer);
     free(body);
     return rc;
@@ -208,8 +287,9 @@ enum er_code ecr_get_tokens(struct aws_client *c, const struct aws_settings *s,
     do {
         size_t batch =
             n - done < ECR_MAX_IDS_PER_CALL ? n - done : ECR_MAX_IDS_PER_CALL;
-        rc =
-            call_batch(c, endpoint, creds, region, ids + done, batch, out, err);
+        /* No ids means one call for the caller's own registry. */
+        rc = call_batch(c, endpoint, creds, region, n ? ids + done : NULL,
+                        batch, out, err);
         done += batch;
     } while (rc == ER_OK && done < n);
     free(endpoint);

@@ -5,21 +5,25 @@
 
 #include <string.h>
 
-/* Order matters: the first matching prefix wins ("us-gov-" before "us-"). */
-static const struct {
-    const char *prefix;
-    struct aws_partition partition;
-} partitions[] = {
-    {"cn-", {"aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn"}},
-    {"us-gov-", {"aws-us-gov", "amazonaws.com", "api.aws"}},
-    {"us-isob-", {"aws-iso-b", "sc2s.sgov.gov", "sc2s.sgov.gov"}},
-    {"us-isof-", {"aws-iso-f", "csp.hci.ic.gov", "csp.hci.ic.gov"}},
-    {"us-iso-", {"aws-iso", "c2s.ic.gov", "c2s.ic.gov"}},
-    {"eu-isoe-", {"aws-iso-e", "cloud.adc-e.uk", "cloud.adc-e.uk"}},
+/* Order matters: the first matching prefix wins ("us-gov-" before "us-"),
+ * and the commercial partition, whose prefix matches everything, is last. */
+static const struct aws_partition partitions[] = {
+    {"cn-", "aws-cn", "amazonaws.com.cn", "api.amazonwebservices.com.cn",
+     "on.amazonwebservices.com.cn", false},
+    {"us-gov-", "aws-us-gov", "amazonaws.com", "api.aws", "on.aws", false},
+    {"us-isob-", "aws-iso-b", "sc2s.sgov.gov", "sc2s.sgov.gov", "sc2s.sgov.gov",
+     false},
+    {"us-isof-", "aws-iso-f", "csp.hci.ic.gov", "csp.hci.ic.gov",
+     "csp.hci.ic.gov", false},
+    {"us-iso-", "aws-iso", "c2s.ic.gov", "c2s.ic.gov", "c2s.ic.gov", false},
+    {"eu-isoe-", "aws-iso-e", "cloud.adc-e.uk", "cloud.adc-e.uk",
+     "cloud.adc-e.uk", false},
+    {"eusc-", "aws-eusc", "amazonaws.eu", "amazonaws.eu", "amazonaws.eu",
+     false},
+    {"", "aws", "amazonaws.com", "api.aws", "on.aws", true},
 };
 
-static const struct aws_partition aws_commercial = {"aws", "amazonaws.com",
-                                                    "api.aws"};
+#define N_PARTITIONS (sizeof(partitions) / sizeof(partitions[0]))
 
 /* ECR and STS offer FIPS endpoints only in these regions. */
 static const char *const fips_regions[] = {
@@ -29,11 +33,17 @@ static const char *const fips_regions[] = {
 
 const struct aws_partition *aws_partition_of(const char *region)
 {
-    for (size_t i = 0; i < sizeof(partitions) / sizeof(partitions[0]); i++) {
-        if (str_has_prefix(region, partitions[i].prefix))
-            return &partitions[i].partition;
+    for (size_t i = 0; i < N_PARTITIONS; i++) {
+        if (str_has_prefix(region, partitions[i].region_prefix))
+            return &partitions[i];
     }
-    return &aws_commercial;
+    return &partitions[N_PARTITIONS - 1];
+}
+
+const struct aws_partition *aws_partitions(size_t *n)
+{
+    *n = N_PARTITIONS;
+    return partitions;
 }
 
 static bool has_fips(const char *region)
@@ -107,16 +117,21 @@ enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
     return build_endpoint(s, region, "sts", "STS", url, err);
 }
 
-char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
-                            const char *region)
+char *aws_ecr_registry_host_of(const char *account, const char *region,
+                               bool fips, bool dualstack)
 {
     const struct aws_partition *p = aws_partition_of(region);
 
-    if (s->use_dualstack)
-        return xasprintf(
-            "%s.dkr-ecr%s.%s.%s", account, s->use_fips ? "-fips" : "", region,
-            strcmp(p->name, "aws-cn") == 0 ? "on.amazonwebservices.com.cn"
-                                           : "on.aws");
-    return xasprintf("%s.dkr.ecr%s.%s.%s", account, s->use_fips ? "-fips" : "",
-                     region, p->dns_suffix);
+    if (dualstack)
+        return xasprintf("%s.dkr-ecr%s.%s.%s", account, fips ? "-fips" : "",
+                         region, p->registry_dualstack_suffix);
+    return xasprintf("%s.dkr.ecr%s.%s.%s", account, fips ? "-fips" : "", region,
+                     p->dns_suffix);
+}
+
+char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
+                            const char *region)
+{
+    return aws_ecr_registry_host_of(account, region, s->use_fips,
+                                    s->use_dualstack);
 }

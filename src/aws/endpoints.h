@@ -13,15 +13,22 @@
 #include "settings.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct aws_partition {
+    const char *region_prefix;    /* "cn-"; "" for the commercial one */
     const char *name;             /* "aws", "aws-cn", "aws-us-gov", ... */
     const char *dns_suffix;       /* "amazonaws.com", "amazonaws.com.cn", ... */
-    const char *dualstack_suffix; /* "api.aws", ... */
+    const char *dualstack_suffix; /* API hosts: "api.aws", ... */
+    const char *registry_dualstack_suffix; /* registry hosts: "on.aws" */
+    bool has_ecr_public;                   /* only the commercial one */
 };
 
 /* The partition a region belongs to (never NULL; "aws" by default). */
 const struct aws_partition *aws_partition_of(const char *region);
+
+/* Every partition, for parsers that start from a host name; *n is set. */
+const struct aws_partition *aws_partitions(size_t *n);
 
 /* The ECR API endpoint URL for region, newly allocated. */
 enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
@@ -35,5 +42,9 @@ enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
  * "docker login" names), honouring FIPS and dual-stack. */
 char *aws_ecr_registry_host(const struct aws_settings *s, const char *account,
                             const char *region);
+
+/* The same for explicit FIPS and dual-stack choices. */
+char *aws_ecr_registry_host_of(const char *account, const char *region,
+                               bool fips, bool dualstack);
 
 #endif

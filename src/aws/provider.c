@@ -54,28 +54,6 @@ static void not_applicable(struct outcome *o, const char *fmt, ...)
 
 /* --- web identity (shared by the environment and profile forms) ------- */
 
-static enum er_code read_web_token(const char *path, char **token,
-                                   struct er_error *err)
-{
-    struct buf b;
-    size_t n;
-    const char *t;
-    enum er_code rc;
-
-    buf_init(&b, WEB_TOKEN_CAP, BUF_SECRET);
-    rc = file_read(path, &b, NULL, err);
-    if (rc == ER_OK) {
-        t = str_trim(buf_str(&b), &n);
-        if (n == 0)
-            rc = er_set(err, ER_CONFIG, "web identity token file %s is empty",
-                        path);
-        else
-            *token = xstrndup(t, n);
-    }
-    buf_free(&b);
-    return rc;
-}
-
 static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
                                  const char *token_file,
                                  const char *session_name,
@@ -95,7 +73,8 @@ static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
                       "web identity needs a region for the regional STS "
                       "endpoint: pass --region or set AWS_REGION");
     /* The token file is re-read on every refresh: kubelet rotates it. */
-    if ((rc = read_web_token(token_file, &token, err)) != ER_OK ||
+    if ((rc = file_read_token(token_file, "web identity token file",
+                              WEB_TOKEN_CAP, &token, err)) != ER_OK ||
         (rc = aws_sts_endpoint(p->s, p->region, &endpoint, err)) != ER_OK)
         goto out;
     a.endpoint = endpoint;
@@ -366,7 +345,10 @@ static enum er_code assume_profile_role(struct aws_provider *p,
         return web_identity(p, role, token_file, a.session_name, out, err);
     if ((rc = source_credentials(p, name, depth, &source, err)) != ER_OK)
         return rc;
-    if (!p->region)
+    if ((rc = aws_credentials_check(&source, "source credentials", err)) !=
+        ER_OK)
+        er_wrap(err, "profile %s", name);
+    else if (!p->region)
         rc = er_set(err, ER_USAGE,
                     "profile %s: assuming %s needs a region: "
                     "pass --region or set AWS_REGION",
@@ -483,6 +465,30 @@ static enum er_code nothing_found(const struct outcome *o, struct er_error *err)
     return rc;
 }
 
+/* Whatever a source handed over is checked before it signs anything,
+ * and is of no use once expired. */
+static enum er_code check_fetched(struct aws_provider *p,
+                                  struct aws_credentials *c, int source,
+                                  struct er_error *err)
+{
+    char what[160], until[TIME_RFC3339_LEN];
+    enum er_code rc;
+
+    snprintf(what, sizeof(what), "%s credentials", sources[source].name);
+    rc = aws_credentials_check(c, what, err);
+    if (rc == ER_OK && c->expiration &&
+        c->expiration <= clock_now(p->c->clock)) {
+        time_format_rfc3339(c->expiration, until);
+        rc = er_set(err, ER_AWS,
+                    "%s expired at %s, before they could be used. Fix: check "
+                    "this machine's clock",
+                    what, until);
+    }
+    if (rc != ER_OK)
+        aws_credentials_free(c);
+    return rc;
+}
+
 static enum er_code run_chain(struct aws_provider *p,
                               struct aws_credentials *out, struct er_error *err)
 {
@@ -496,7 +502,7 @@ static enum er_code run_chain(struct aws_provider *p,
             return er_wrap(err, "%s credentials", sources[i].name);
         if (o[i].applies) {
             p->source = i;
-            return ER_OK;
+            return check_fetched(p, out, i, err);
         }
     }
     return nothing_found(o, err);
@@ -517,6 +523,8 @@ static enum er_code fetch(struct aws_provider *p, struct aws_credentials *out,
                     sources[p->source].name, o.why_not);
     else if (rc != ER_OK)
         er_wrap(err, "%s credentials", sources[p->source].name);
+    else
+        rc = check_fetched(p, out, p->source, err);
     return rc;
 }
 

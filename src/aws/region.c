@@ -4,6 +4,7 @@
 #include "../core/xalloc.h"
 #include "imds.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool aws_region_is_valid(const char *region)
@@ -40,6 +41,16 @@ static enum er_code from_imds(const struct aws_settings *s,
     }
     buf_free(&body);
     imds_free(&m);
+    if (rc == ER_OK && *region && !aws_region_is_valid(*region)) {
+        char shown[48];
+        str_copy_printable(shown, sizeof(shown), *region, strlen(*region));
+        free(*region);
+        *region = NULL;
+        return er_set(err, ER_PARSE,
+                      "instance metadata gave the region \"%s\", which is "
+                      "not a region name",
+                      shown);
+    }
     return rc == ER_OK && *region ? ER_OK : ER_USAGE;
 }
 
@@ -63,9 +74,14 @@ enum er_code aws_region_resolve(const struct aws_settings *s,
         *region = xstrdup(v);
         return ER_OK;
     }
-    if (!s->imds_disabled && from_imds(s, c, region, &ignored) == ER_OK) {
-        *origin = "instance metadata";
-        return ER_OK;
+    if (!s->imds_disabled) {
+        enum er_code rc = from_imds(s, c, region, &ignored);
+        if (rc == ER_OK) {
+            *origin = "instance metadata";
+            return ER_OK;
+        }
+        if (rc == ER_PARSE)
+            return er_set(err, rc, "%s", ignored.msg);
     }
     return er_set(err, ER_USAGE,
                   "no AWS region: pass --region, set AWS_REGION, or add "

@@ -39,7 +39,9 @@ static enum er_code set_regions(struct aws_session *sess, char *const *regions,
 enum er_code aws_session_open(struct aws_session *sess,
                               struct aws_settings *settings,
                               char *const *regions, size_t n_regions,
-                              const struct clock *clock, struct er_error *err)
+                              const struct clock *clock,
+                              const struct deadline *deadline,
+                              struct er_error *err)
 {
     enum er_code rc;
 
@@ -49,6 +51,7 @@ enum er_code aws_session_open(struct aws_session *sess,
     sess->http = http_client_new(NULL);
     sess->client.http = sess->http;
     sess->client.clock = clock;
+    sess->client.deadline = deadline;
     sess->client.retry = retry_default_policy;
     if ((rc = aws_profile_load(&sess->settings, &sess->files, err)) != ER_OK ||
         (rc = set_regions(sess, regions, n_regions, err)) != ER_OK)

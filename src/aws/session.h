@@ -30,11 +30,15 @@ struct aws_session {
 };
 
 /* settings is moved into the session (the caller's copy is zeroed).
- * regions may be empty: the default region is resolved then. */
+ * regions may be empty: the default region is resolved then. Every
+ * call of the session respects deadline (borrowed; may be NULL). The
+ * session must not be moved once open: the provider keeps pointers to
+ * its settings, files and client. */
 enum er_code aws_session_open(struct aws_session *sess,
                               struct aws_settings *settings,
                               char *const *regions, size_t n_regions,
                               const struct clock *clock,
+                              const struct deadline *deadline,
                               struct er_error *err) ER_CHECK;
 
 /* One GetAuthorizationToken per region, appended to out. */

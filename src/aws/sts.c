@@ -1,6 +1,7 @@
 #include "sts.h"
 #include "../core/buf.h"
 #include "../core/wipe.h"
+#include "../core/strutil.h"
 #include "../core/timeutil.h"
 #include "../core/urlenc.h"
 #include "../core/xalloc.h"
@@ -66,14 +67,25 @@ enum er_code sts_parse_credentials(const char *xml, size_t len,
     if (!v[0] || !v[1] || !v[2] || !v[3] || !*v[0] || !*v[1]) {
         rc = er_set(err, ER_PARSE, "answer lacks Credentials");
     } else if (time_parse_iso8601(v[3], &expiration) != 0) {
-        rc = er_set(err, ER_PARSE, "Expiration \"%s\" is not a date", v[3]);
+        char shown[48];
+        str_copy_printable(shown, sizeof(shown), v[3], strlen(v[3]));
+        rc = er_set(err, ER_PARSE,
+                    "Expiration \"%s\" is not an RFC 3339 time between 2000 "
+                    "and 9999",
+                    shown);
     } else {
-        memset(out, 0, sizeof(*out));
-        out->access_key_id = v[0];
-        out->secret_access_key = v[1];
-        out->session_token = v[2];
-        out->expiration = expiration;
+        struct aws_credentials c = {
+            .access_key_id = v[0],
+            .secret_access_key = v[1],
+            .session_token = v[2],
+            .expiration = expiration,
+        };
         v[0] = v[1] = v[2] = NULL;
+        rc = aws_credentials_check(&c, "the answer's Credentials", err);
+        if (rc == ER_OK)
+            *out = c;
+        else
+            aws_credentials_free(&c);
     }
     for (size_t i = 0; i < 4; i++)
         wipe_free_str(v[i]);
@@ -87,7 +99,7 @@ static enum er_code send_assume(struct aws_client *c,
                                 struct aws_credentials *out,
                                 struct er_error *err)
 {
-    struct buf answer = BUF_INIT_SECRET;
+    struct buf answer;
     struct aws_request req = {
         .service_label = "STS",
         .operation = operation,
@@ -99,8 +111,10 @@ static enum er_code send_assume(struct aws_client *c,
         .body_len = strlen(body),
         .creds = creds,
     };
-    enum er_code rc = aws_send(c, &req, &answer, err);
+    enum er_code rc;
 
+    buf_init(&answer, STS_ANSWER_CAP, BUF_SECRET);
+    rc = aws_send(c, &req, &answer, err);
     if (rc == ER_OK && (rc = sts_parse_credentials(answer.data, answer.len, out,
                                                    err)) != ER_OK)
         er_wrap(err, "STS %s for %s", operation, a->role_arn);

@@ -13,6 +13,8 @@
 
 #define STS_DEFAULT_SESSION_NAME "ecr-renew"
 #define STS_DURATION_SECONDS 3600
+/* A real answer is about 2 KiB; session tokens can reach 2 KiB too. */
+#define STS_ANSWER_CAP (64u * 1024)
 
 struct sts_assume {
     const char *endpoint;
@@ -26,7 +28,8 @@ struct sts_assume {
 char *sts_web_identity_body(const struct sts_assume *a, const char *token);
 char *sts_assume_role_body(const struct sts_assume *a);
 
-/* Pure: reads <Credentials> from an answer into out. */
+/* Pure: reads <Credentials> from an answer into out, refusing values
+ * with control characters and expiries out of range. */
 enum er_code sts_parse_credentials(const char *xml, size_t len,
                                    struct aws_credentials *out,
                                    struct er_error *err) ER_CHECK;

@@ -75,17 +75,27 @@ static void XMLCALL on_text(void *data, const XML_Char *s, int len)
         XML_StopParser(st->parser, XML_FALSE);
 }
 
+/* Answers are small: expat may use this much to read one. */
+#define XMLF_BUDGET (4u * 1024 * 1024)
+
 static int run_parser(struct xmlf_state *st, const char *xml, size_t len)
 {
+    struct alloc_budget budget;
     int ok;
 
+    wipe_budget_begin(&budget, XMLF_BUDGET);
     st->parser = XML_ParserCreate_MM(NULL, &wiping_suite, "|");
+    if (!st->parser) {
+        wipe_budget_end(&budget);
+        return -1;
+    }
     XML_SetUserData(st->parser, st);
     XML_SetElementHandler(st->parser, on_start, on_end);
     XML_SetCharacterDataHandler(st->parser, on_text);
     ok = len <= 0x7fffffff &&
          XML_Parse(st->parser, xml, (int)len, XML_TRUE) == XML_STATUS_OK;
     XML_ParserFree(st->parser);
+    wipe_budget_end(&budget);
     return ok ? 0 : -1;
 }
 

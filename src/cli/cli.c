@@ -88,7 +88,7 @@ int cli_main(int argc, char **argv)
     wipe_install_allocators();
     log_setup(LOG_TEXT, LOG_INFO, stderr);
     if (cli_log_from_env(&err) != ER_OK)
-        return cli_usage_error("", "%s", err.msg);
+        return cli_usage_error(NULL, "%s", err.msg);
     http_global_init();
     status = dispatch(argc, argv);
     http_global_cleanup();

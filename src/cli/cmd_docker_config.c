@@ -4,7 +4,10 @@
  */
 #include "commands.h"
 #include "common.h"
-#include "../core/wipe.h"
+#include "../core/fileio.h"
+#include "../registry/pull_auth.h"
+
+#define CMD "docker-config"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +31,24 @@ static const char docker_config_usage[] =
     "the\n"
     "                       caller's account)\n"
     "  -o, --output FILE    write the document to FILE (mode 0600, replaced\n"
-    "                       atomically) instead of stdout\n"
+    "                       atomically; a symbolic link is followed and its\n"
+    "                       target replaced) instead of stdout\n"
+    "  --timeout DURATION   give up after this long, all waits included\n"
+    "                       (default 1m; also ECR_RENEW_TIMEOUT)\n"
     "  --log-format FORMAT  text (default) or json, for messages on stderr\n"
     "  --log-level LEVEL    debug, info (default), warn or error\n"
     "  -h, --help           show this help\n";
+
+#define DOCKER_CONFIG_DEFAULT_TIMEOUT_MS 60000
 
 struct docker_config_opts {
     struct str_list regions;
     struct str_list ids;
     const char *output;
+    struct cli_common common;
 };
 
-static int parse(int argc, char **argv, struct docker_config_opts *o,
-                 bool *help)
+static int parse(int argc, char **argv, struct docker_config_opts *o)
 {
     static const struct option longopts[] = {
         {"region", required_argument, NULL, 'r'},
@@ -52,45 +60,48 @@ static int parse(int argc, char **argv, struct docker_config_opts *o,
     int c, status;
 
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+        status = 0;
         if (c == 'r')
-            str_list_add(&o->regions, optarg);
+            status = cli_add_list(CMD, "--region", &o->regions, optarg);
         else if (c == 'i')
-            str_list_add(&o->ids, optarg);
+            status = cli_add_list(CMD, "--registry-id", &o->ids, optarg);
         else if (c == 'o')
             o->output = optarg;
-        else if ((status =
-                      cli_other_option("docker-config", c, optarg, help)) != 0)
+        else
+            status = cli_other_option(CMD, c, optarg, &o->common);
+        if (status != 0)
             return status;
     }
-    if ((status = cli_no_arguments("docker-config", argc, argv)) != 0)
+    if ((status = cli_no_arguments(CMD, argc, argv)) != 0 || o->common.help)
         return status;
-    cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
-    cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
-    return 0;
+    if ((status = cli_default_list(CMD, &o->regions, "ECR_RENEW_REGIONS")) !=
+            0 ||
+        (status = cli_default_list(CMD, &o->ids, "ECR_RENEW_REGISTRY_IDS")) !=
+            0 ||
+        (status = cli_check_registry_ids(CMD, &o->ids)) != 0)
+        return status;
+    return cli_start_deadline(CMD, &o->common,
+                              DOCKER_CONFIG_DEFAULT_TIMEOUT_MS);
 }
 
 static enum er_code emit(const struct aws_session *sess,
                          const struct ecr_tokens *tokens, const char *output,
                          struct er_error *err)
 {
-    struct dockercfg_entry *entries;
-    char **extra;
-    size_t n_extra;
-    size_t n = cli_dockercfg_entries(&sess->settings, tokens, &entries, &extra,
-                                     &n_extra);
-    char *doc = dockercfg_build(entries, n);
+    struct pull_auth_options opt = {
+        .fips_hosts = sess->settings.use_fips,
+        .dualstack_hosts = sess->settings.use_dualstack,
+    };
+    struct pull_auth auth = {0};
     enum er_code rc;
 
-    if (output) {
-        rc = cli_write_private_file(output, doc, strlen(doc), err);
-    } else {
-        rc = cli_write_stdout(doc, "\n", err);
-    }
-    wipe_free_str(doc);
-    for (size_t i = 0; i < n_extra; i++)
-        free(extra[i]);
-    free(extra);
-    free(entries);
+    rc = pull_auth_build(tokens, &opt, clock_now(clock_system()), &auth, err);
+    if (rc == ER_OK && output)
+        rc = file_write_private(output, auth.dockerconfigjson,
+                                auth.dockerconfigjson_len, err);
+    else if (rc == ER_OK)
+        rc = cli_write_stdout(auth.dockerconfigjson, "\n", err);
+    pull_auth_free(&auth);
     return rc;
 }
 
@@ -100,18 +111,18 @@ int cmd_docker_config(int argc, char **argv)
     struct aws_session sess;
     struct ecr_tokens tokens = {0};
     struct er_error err = {0};
-    bool help = false;
-    int status = parse(argc, argv, &o, &help);
+    int status = parse(argc, argv, &o);
 
     memset(&sess, 0, sizeof(sess));
-    if (status != 0 || help) {
-        if (help)
+    if (status != 0 || o.common.help) {
+        if (o.common.help)
             fputs(docker_config_usage, stdout);
         goto out;
     }
-    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &tokens, &err) != ER_OK ||
+    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
+                         &err) != ER_OK ||
         emit(&sess, &tokens, o.output, &err) != ER_OK)
-        status = cli_fail("docker-config", &err);
+        status = cli_fail(CMD, &err);
 out:
     ecr_tokens_free(&tokens);
     aws_session_close(&sess);

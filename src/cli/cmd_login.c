@@ -24,16 +24,21 @@ static const char login_usage[] =
     "metadata)\n"
     "  --registry-id ID     12-digit account id of the registry (default: the\n"
     "                       caller's); also ECR_RENEW_REGISTRY_IDS\n"
+    "  --timeout DURATION   give up after this long, all waits included\n"
+    "                       (default 1m; also ECR_RENEW_TIMEOUT)\n"
     "  --log-format FORMAT  text (default) or json, for messages on stderr\n"
     "  --log-level LEVEL    debug, info (default), warn or error\n"
     "  -h, --help           show this help\n";
 
+#define LOGIN_DEFAULT_TIMEOUT_MS 60000
+
 struct login_opts {
     struct str_list regions;
     struct str_list ids;
+    struct cli_common common;
 };
 
-static int parse(int argc, char **argv, struct login_opts *o, bool *help)
+static int parse(int argc, char **argv, struct login_opts *o)
 {
     static const struct option longopts[] = {
         {"region", required_argument, NULL, 'r'},
@@ -45,22 +50,28 @@ static int parse(int argc, char **argv, struct login_opts *o, bool *help)
 
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'r')
-            str_list_add(&o->regions, optarg);
+            status = cli_add_list("login", "--region", &o->regions, optarg);
         else if (c == 'i')
-            str_list_add(&o->ids, optarg);
-        else if ((status = cli_other_option("login", c, optarg, help)) != 0)
+            status = cli_add_list("login", "--registry-id", &o->ids, optarg);
+        else
+            status = cli_other_option("login", c, optarg, &o->common);
+        if (status != 0)
             return status;
     }
-    if ((status = cli_no_arguments("login", argc, argv)) != 0)
+    if ((status = cli_no_arguments("login", argc, argv)) != 0 || o->common.help)
         return status;
-    cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
-    cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
+    if ((status = cli_default_list("login", &o->regions,
+                                   "ECR_RENEW_REGIONS")) != 0 ||
+        (status = cli_default_list("login", &o->ids,
+                                   "ECR_RENEW_REGISTRY_IDS")) != 0 ||
+        (status = cli_check_registry_ids("login", &o->ids)) != 0)
+        return status;
     if (o->regions.n > 1 || o->ids.n > 1)
         return cli_usage_error("login",
                                "login prints one password: give at "
                                "most one --region and one --registry-id "
                                "(docker-config takes several)");
-    return 0;
+    return cli_start_deadline("login", &o->common, LOGIN_DEFAULT_TIMEOUT_MS);
 }
 
 int cmd_login(int argc, char **argv)
@@ -69,16 +80,16 @@ int cmd_login(int argc, char **argv)
     struct aws_session sess;
     struct ecr_tokens tokens = {0};
     struct er_error err = {0};
-    bool help = false;
-    int status = parse(argc, argv, &o, &help);
+    int status = parse(argc, argv, &o);
 
     memset(&sess, 0, sizeof(sess));
-    if (status != 0 || help) {
-        if (help)
+    if (status != 0 || o.common.help) {
+        if (o.common.help)
             fputs(login_usage, stdout);
         goto out;
     }
-    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &tokens, &err) != ER_OK) {
+    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
+                         &err) != ER_OK) {
         status = cli_fail("login", &err);
         goto out;
     }

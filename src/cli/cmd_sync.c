@@ -5,14 +5,12 @@
 #include "commands.h"
 #include "common.h"
 #include "../core/log.h"
-#include "../core/wipe.h"
 #include "../core/strutil.h"
-#include "../core/timeutil.h"
-#include "../core/xalloc.h"
 #include "../kube/client.h"
-#include "../kube/kubeconfig.h"
+#include "../kube/discover.h"
 #include "../kube/names.h"
 #include "../kube/sync.h"
+#include "../registry/pull_auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,8 @@
 
 #define SYNC_DEFAULT_NAMESPACE "runtime"
 #define SYNC_DEFAULT_SECRET "ecr-registry-secret"
+/* A CronJob run: room for a slow API server and a credential plugin. */
+#define SYNC_DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 
 static const char sync_usage[] =
     "Usage: ecr-renew sync [--namespace NS]... [--secret-name NAME]\n"
@@ -52,6 +52,8 @@ static const char sync_usage[] =
     "  --context NAME         kubeconfig context [ECR_RENEW_CONTEXT]\n"
     "  --log-format FORMAT    text or json [ECR_RENEW_LOG_FORMAT]\n"
     "  --log-level LEVEL      debug, info, warn, error [ECR_RENEW_LOG_LEVEL]\n"
+    "  --timeout DURATION     give up after this long, all waits included\n"
+    "                         [ECR_RENEW_TIMEOUT] (default: 5m)\n"
     "  -h, --help             show this help\n"
     "\n"
     "In-cluster, the service-account token and CA are read from\n"
@@ -70,25 +72,18 @@ struct sync_opts {
     const char *kubeconfig;
     const char *context;
     bool create_namespace;
+    struct cli_common common;
 };
 
-static int finish_options(struct sync_opts *o)
+static const char *env_value(const char *name)
 {
-    const char *v;
+    const char *v = getenv(name);
 
-    cli_default_list(&o->namespaces, "ECR_RENEW_NAMESPACES");
-    if (o->namespaces.n == 0)
-        str_list_add(&o->namespaces, SYNC_DEFAULT_NAMESPACE);
-    cli_default_list(&o->regions, "ECR_RENEW_REGIONS");
-    cli_default_list(&o->ids, "ECR_RENEW_REGISTRY_IDS");
-    if (!o->secret_name && (v = getenv("ECR_RENEW_SECRET_NAME")) && *v)
-        o->secret_name = v;
-    if (!o->secret_name)
-        o->secret_name = SYNC_DEFAULT_SECRET;
-    if (!o->context && (v = getenv("ECR_RENEW_CONTEXT")) && *v)
-        o->context = v;
-    if (!o->create_namespace)
-        o->create_namespace = str_is_true(getenv("ECR_RENEW_CREATE_NAMESPACE"));
+    return v && *v ? v : NULL;
+}
+
+static int check_names(const struct sync_opts *o)
+{
     if (!kube_name_is_subdomain(o->secret_name))
         return cli_usage_error("sync",
                                "secret name \"%s\" is not a valid "
@@ -103,6 +98,33 @@ static int finish_options(struct sync_opts *o)
                                    o->namespaces.items[i]);
     }
     return 0;
+}
+
+static int finish_options(struct sync_opts *o)
+{
+    int status;
+
+    if ((status = cli_default_list("sync", &o->namespaces,
+                                   "ECR_RENEW_NAMESPACES")) != 0 ||
+        (status = cli_default_list("sync", &o->regions, "ECR_RENEW_REGIONS")) !=
+            0 ||
+        (status = cli_default_list("sync", &o->ids,
+                                   "ECR_RENEW_REGISTRY_IDS")) != 0 ||
+        (status = cli_check_registry_ids("sync", &o->ids)) != 0)
+        return status;
+    if (o->namespaces.n == 0)
+        str_list_push(&o->namespaces, SYNC_DEFAULT_NAMESPACE);
+    if (!o->secret_name)
+        o->secret_name = env_value("ECR_RENEW_SECRET_NAME");
+    if (!o->secret_name)
+        o->secret_name = SYNC_DEFAULT_SECRET;
+    if (!o->context)
+        o->context = env_value("ECR_RENEW_CONTEXT");
+    if (!o->create_namespace)
+        o->create_namespace = str_is_true(getenv("ECR_RENEW_CREATE_NAMESPACE"));
+    if ((status = check_names(o)) != 0)
+        return status;
+    return cli_start_deadline("sync", &o->common, SYNC_DEFAULT_TIMEOUT_MS);
 }
 
 enum {
@@ -126,179 +148,180 @@ static const struct option sync_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* Records one of sync's own options; false when c is not one of them. */
-static bool take_option(struct sync_opts *o, int c, const char *arg)
+/* Records one of sync's own options, or any other; returns the status. */
+static int take_option(struct sync_opts *o, int c, const char *arg)
 {
     switch (c) {
     case 'n':
-        str_list_add(&o->namespaces, arg);
-        return true;
+        return cli_add_list("sync", "--namespace", &o->namespaces, arg);
     case OPT_SECRET:
         o->secret_name = arg;
-        return true;
+        return 0;
     case OPT_CREATE_NS:
         o->create_namespace = true;
-        return true;
+        return 0;
     case OPT_REGION:
-        str_list_add(&o->regions, arg);
-        return true;
+        return cli_add_list("sync", "--region", &o->regions, arg);
     case OPT_REGISTRY:
-        str_list_add(&o->ids, arg);
-        return true;
+        return cli_add_list("sync", "--registry-id", &o->ids, arg);
     case OPT_KUBECONFIG:
         o->kubeconfig = arg;
-        return true;
+        return 0;
     case OPT_CONTEXT:
         o->context = arg;
-        return true;
+        return 0;
     }
-    return false;
+    return cli_other_option("sync", c, arg, &o->common);
 }
 
-static int parse(int argc, char **argv, struct sync_opts *o, bool *help)
+static int parse(int argc, char **argv, struct sync_opts *o)
 {
     int c, status;
 
     while ((c = getopt_long(argc, argv, "hn:", sync_longopts, NULL)) != -1) {
-        if (!take_option(o, c, optarg) &&
-            (status = cli_other_option("sync", c, optarg, help)) != 0)
+        if ((status = take_option(o, c, optarg)) != 0)
             return status;
     }
     if ((status = cli_no_arguments("sync", argc, argv)) != 0)
         return status;
-    return *help ? 0 : finish_options(o);
+    return o->common.help ? 0 : finish_options(o);
 }
 
-/* --kubeconfig, else KUBECONFIG, else in-cluster when the service host
- * is set, else ~/.kube/config: client-go's order. */
+static const char *process_env(const char *name)
+{
+    return getenv(name);
+}
+
 static enum er_code open_kube(const struct sync_opts *o,
                               struct kube_client **out, struct er_error *err)
 {
-    const char *paths = o->kubeconfig ? o->kubeconfig : getenv("KUBECONFIG");
-    const char *host = getenv("KUBERNETES_SERVICE_HOST");
-    const char *sa_dir = getenv("ECR_RENEW_SERVICEACCOUNT_DIR");
     struct kube_target t;
-    char *home_config = NULL;
     enum er_code rc;
 
     memset(&t, 0, sizeof(t));
-    if ((!paths || !*paths) && host && *host) {
-        if (o->context)
-            return er_set(err, ER_USAGE,
-                          "--context needs a kubeconfig "
-                          "(none given, running in-cluster)");
-        rc = kube_incluster(host, getenv("KUBERNETES_SERVICE_PORT"),
-                            sa_dir && *sa_dir ? sa_dir : KUBE_SA_DIR_DEFAULT,
-                            &t, err);
-    } else {
-        if (!paths || !*paths)
-            paths = home_config =
-                xasprintf("%s/.kube/config", getenv("HOME") ?: ".");
-        rc = kubeconfig_load(paths, o->context, &t, err);
-    }
-    free(home_config);
-    if (rc == ER_OK)
+    rc = kube_target_discover(o->kubeconfig, o->context, process_env, &t, err);
+    if (rc == ER_OK) {
         *out = kube_client_new(&t, clock_system(), &retry_default_policy);
+        kube_client_set_deadline(*out, &o->common.deadline);
+    }
     kube_target_free(&t);
     return rc;
 }
 
-/* The Secret's contents and annotations, from the tokens. */
-struct secret_content {
-    char *doc; /* secret */
-    char *registries;
-    char expires_at[TIME_RFC3339_LEN];
-    char renewed_at[TIME_RFC3339_LEN];
-    size_t n_hosts;
-};
-
-static void build_content(const struct aws_session *sess,
-                          const struct ecr_tokens *tokens,
-                          struct secret_content *sc)
+static enum er_code build_auth(const struct aws_session *sess,
+                               const struct ecr_tokens *tokens,
+                               struct pull_auth *auth, struct er_error *err)
 {
-    struct dockercfg_entry *entries;
-    struct buf hosts = BUF_INIT;
-    char **extra;
-    size_t n_extra, n;
-    double earliest = 0;
+    struct pull_auth_options opt = {
+        .fips_hosts = sess->settings.use_fips,
+        .dualstack_hosts = sess->settings.use_dualstack,
+    };
 
-    n = cli_dockercfg_entries(&sess->settings, tokens, &entries, &extra,
-                              &n_extra);
-    sc->doc = dockercfg_build(entries, n);
-    for (size_t i = 0; i < n; i++)
-        buf_must_addf(&hosts, "%s%s", i ? "," : "", entries[i].host);
-    for (size_t i = 0; i < tokens->n; i++) {
-        double e = tokens->items[i].expires_at;
-        if (e > 0 && (earliest == 0 || e < earliest))
-            earliest = e;
-    }
-    time_format_rfc3339((time_t)earliest, sc->expires_at);
-    time_format_rfc3339(time(NULL), sc->renewed_at);
-    sc->registries = buf_detach(&hosts, NULL);
-    sc->n_hosts = n;
-    for (size_t i = 0; i < n_extra; i++)
-        free(extra[i]);
-    free(extra);
-    free(entries);
-}
-
-static void free_content(struct secret_content *sc)
-{
-    wipe_free_str(sc->doc);
-    free(sc->registries);
+    return pull_auth_build(tokens, &opt, clock_now(clock_system()), auth, err);
 }
 
 struct tally {
-    size_t written, failed;
+    size_t written, failed, skipped;
     struct buf failures; /* "ns (Reason), ..." */
     enum er_code worst;
 };
+
+static void failed_one(struct tally *t, const struct kube_secret_spec *spec,
+                       const char *ns, const struct kube_sync_result *res,
+                       const struct er_error *err)
+{
+    t->failed++;
+    buf_must_addf(&t->failures, "%s%s (%s)", t->failures.len ? ", " : "", ns,
+                  res->reason);
+    /* Refusals outrank network trouble: both are reported, but a 7 tells
+     * the operator that retrying alone will not help. */
+    if (t->worst != ER_KUBE)
+        t->worst = err->code;
+    log_event(LOG_ERROR, "secret not written", "namespace", ns, "secret",
+              spec->name, "reason", res->reason, "error", err->msg, LOG_END);
+}
 
 static void sync_one(struct kube_client *kc, const struct sync_opts *o,
                      const struct kube_secret_spec *spec, const char *ns,
                      struct tally *t)
 {
-    enum kube_sync_outcome outcome;
+    struct kube_sync_result res;
     struct er_error err = {0};
-    char reason[64];
 
-    if (kube_sync_namespace(kc, spec, ns, o->create_namespace, &outcome, reason,
-                            sizeof(reason), &err) == ER_OK) {
-        t->written++;
-        log_event(LOG_INFO, "secret written", "namespace", ns, "secret",
-                  spec->name, "outcome", kube_sync_outcome_name(outcome),
-                  "expires_at", spec->expires_at, "registries",
-                  spec->registries, LOG_END);
+    if (kube_sync_namespace(kc, spec, ns, o->create_namespace, &res, &err) !=
+        ER_OK) {
+        failed_one(t, spec, ns, &res, &err);
         return;
     }
-    t->failed++;
-    buf_must_addf(&t->failures, "%s%s (%s)", t->failures.len ? ", " : "", ns,
-                  reason);
-    /* Refusals outrank network trouble: both are reported, but a 7 tells
-     * the operator that retrying alone will not help. */
+    t->written++;
+    log_event(LOG_INFO, "secret written", "namespace", ns, "secret", spec->name,
+              "outcome", kube_sync_outcome_name(res.outcome), "expires_at",
+              spec->expires_at, "registries", spec->registries, LOG_END);
+}
+
+/* Once the deadline has passed, the namespaces not yet tried are named
+ * in one line rather than failed one by one. */
+static void skip_rest(const struct sync_opts *o, size_t from, struct tally *t)
+{
+    struct buf names = BUF_INIT;
+    struct er_error err;
+
+    for (size_t i = from; i < o->namespaces.n; i++) {
+        buf_must_addf(&names, "%s%s", i > from ? "," : "",
+                      o->namespaces.items[i]);
+        buf_must_addf(&t->failures, "%s%s (Timeout)",
+                      t->failures.len ? ", " : "", o->namespaces.items[i]);
+    }
+    t->skipped = o->namespaces.n - from;
+    t->failed += t->skipped;
     if (t->worst != ER_KUBE)
-        t->worst = err.code;
-    log_event(LOG_ERROR, "secret not written", "namespace", ns, "secret",
-              spec->name, "reason", reason, "error", err.msg, LOG_END);
+        t->worst = ER_NETWORK;
+    deadline_error(&o->common.deadline, "sync", &err);
+    log_event(LOG_ERROR, "namespaces not tried", "namespaces", buf_str(&names),
+              "error", err.msg, LOG_END);
+    buf_free(&names);
+}
+
+static void log_summary(const struct sync_opts *o, const struct tally *t)
+{
+    char counts[3][24];
+
+    snprintf(counts[0], sizeof(counts[0]), "%zu", o->namespaces.n);
+    snprintf(counts[1], sizeof(counts[1]), "%zu", t->written);
+    snprintf(counts[2], sizeof(counts[2]), "%zu", t->failed);
+    if (t->failed)
+        log_event(LOG_ERROR, "sync finished", "namespaces", counts[0],
+                  "written", counts[1], "failed", counts[2], "failures",
+                  buf_str(&t->failures), LOG_END);
+    else
+        log_event(LOG_INFO, "sync finished", "namespaces", counts[0], "written",
+                  counts[1], "failed", counts[2], LOG_END);
 }
 
 static int sync_all(struct kube_client *kc, const struct sync_opts *o,
-                    const struct secret_content *sc)
+                    const struct pull_auth *auth)
 {
-    struct kube_secret_spec spec = {o->secret_name, sc->doc, sc->expires_at,
-                                    sc->registries, sc->renewed_at};
-    struct tally t = {0, 0, BUF_INIT, ER_OK};
-    char counts[3][24];
+    struct kube_secret_spec spec = {
+        .name = o->secret_name,
+        .dockerconfigjson = auth->dockerconfigjson,
+        .expires_at = auth->expires_at_text,
+        .registries = auth->registries,
+        .renewed_at = auth->renewed_at_text,
+    };
+    struct tally t = {.failures = BUF_INIT, .worst = ER_OK};
+    struct er_error err = {0};
     int status;
 
-    for (size_t i = 0; i < o->namespaces.n; i++)
+    if (kube_secret_spec_check(&spec, &err) != ER_OK)
+        return cli_fail("sync", &err);
+    for (size_t i = 0; i < o->namespaces.n; i++) {
+        if (deadline_passed(&o->common.deadline)) {
+            skip_rest(o, i, &t);
+            break;
+        }
         sync_one(kc, o, &spec, o->namespaces.items[i], &t);
-    snprintf(counts[0], sizeof(counts[0]), "%zu", o->namespaces.n);
-    snprintf(counts[1], sizeof(counts[1]), "%zu", t.written);
-    snprintf(counts[2], sizeof(counts[2]), "%zu", t.failed);
-    log_event(t.failed ? LOG_ERROR : LOG_INFO, "sync finished", "namespaces",
-              counts[0], "written", counts[1], "failed", counts[2],
-              t.failed ? "failures" : LOG_END, buf_str(&t.failures), LOG_END);
+    }
+    log_summary(o, &t);
     log_msgf(LOG_DEBUG, "Kubernetes connections opened: %ld",
              kube_client_connections(kc));
     status = t.failed ? er_exit_status(t.worst) : EXIT_OK;
@@ -311,29 +334,29 @@ int cmd_sync(int argc, char **argv)
     struct sync_opts o = {0};
     struct aws_session sess;
     struct ecr_tokens tokens = {0};
-    struct secret_content sc = {0};
+    struct pull_auth auth = {0};
     struct kube_client *kc = NULL;
     struct er_error err = {0};
-    bool help = false;
-    int status = parse(argc, argv, &o, &help);
+    int status = parse(argc, argv, &o);
 
     memset(&sess, 0, sizeof(sess));
-    if (status != 0 || help) {
-        if (help)
+    if (status != 0 || o.common.help) {
+        if (o.common.help)
             fputs(sync_usage, stdout);
         goto out;
     }
     /* Kubernetes settings are checked first: a bad kubeconfig should not
      * cost an AWS call. */
     if (open_kube(&o, &kc, &err) != ER_OK ||
-        cli_fetch_tokens(&sess, &o.regions, &o.ids, &tokens, &err) != ER_OK) {
+        cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
+                         &err) != ER_OK ||
+        build_auth(&sess, &tokens, &auth, &err) != ER_OK) {
         status = cli_fail("sync", &err);
         goto out;
     }
-    build_content(&sess, &tokens, &sc);
-    status = sync_all(kc, &o, &sc);
+    status = sync_all(kc, &o, &auth);
 out:
-    free_content(&sc);
+    pull_auth_free(&auth);
     kube_client_free(kc);
     ecr_tokens_free(&tokens);
     aws_session_close(&sess);

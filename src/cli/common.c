@@ -1,43 +1,46 @@
 #include "common.h"
-#include "../aws/endpoints.h"
+#include "../core/fileio.h"
 #include "../core/log.h"
-#include "../core/strutil.h"
+#include "../core/timeutil.h"
 #include "../core/xalloc.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-void str_list_add(struct str_list *l, const char *value)
-{
-    (void)str_list_add_split(l, value, ',');
-}
-
-enum er_code cli_common_option(int opt, const char *arg, struct er_error *err)
+static enum er_code log_option(int opt, const char *arg, struct er_error *err)
 {
     enum log_format fmt;
     enum log_level level;
 
-    switch (opt) {
-    case OPT_LOG_FORMAT:
+    if (opt == OPT_LOG_FORMAT) {
         if (log_parse_format(arg, &fmt) != 0)
             return er_set(err, ER_USAGE,
-                          "--log-format must be text or json, "
-                          "not \"%s\"",
-                          arg);
+                          "--log-format must be text or json, not \"%s\"", arg);
         log_setup_format(fmt);
         return ER_OK;
+    }
+    if (log_parse_level(arg, &level) != 0)
+        return er_set(err, ER_USAGE,
+                      "--log-level must be debug, info, warn or error, not "
+                      "\"%s\"",
+                      arg);
+    log_setup_level(level);
+    return ER_OK;
+}
+
+enum er_code cli_common_option(int opt, const char *arg,
+                               struct cli_common *common, struct er_error *err)
+{
+    switch (opt) {
+    case OPT_LOG_FORMAT:
     case OPT_LOG_LEVEL:
-        if (log_parse_level(arg, &level) != 0)
-            return er_set(err, ER_USAGE,
-                          "--log-level must be debug, info, "
-                          "warn or error, not \"%s\"",
-                          arg);
-        log_setup_level(level);
+        return log_option(opt, arg, err);
+    case OPT_TIMEOUT:
+        common->timeout = arg;
         return ER_OK;
     }
     return er_set(err, ER_USAGE, "unknown option");
@@ -48,10 +51,9 @@ enum er_code cli_log_from_env(struct er_error *err)
     const char *fmt = getenv("ECR_RENEW_LOG_FORMAT");
     const char *level = getenv("ECR_RENEW_LOG_LEVEL");
 
-    if (fmt && *fmt && cli_common_option(OPT_LOG_FORMAT, fmt, err) != ER_OK)
+    if (fmt && *fmt && log_option(OPT_LOG_FORMAT, fmt, err) != ER_OK)
         return er_wrap(err, "ECR_RENEW_LOG_FORMAT");
-    if (level && *level &&
-        cli_common_option(OPT_LOG_LEVEL, level, err) != ER_OK)
+    if (level && *level && log_option(OPT_LOG_LEVEL, level, err) != ER_OK)
         return er_wrap(err, "ECR_RENEW_LOG_LEVEL");
     return ER_OK;
 }
@@ -65,27 +67,37 @@ int cli_fail(const char *command, const struct er_error *err)
 
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
+    struct buf shown = BUF_INIT;
+    char *msg;
     va_list ap;
 
-    fprintf(stderr, "ecr-renew %s: ", command);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    msg = xvasprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'ecr-renew %s --help'.\n", command);
+    str_append_visible(&shown, msg, strlen(msg));
+    if (command && *command)
+        fprintf(stderr, "ecr-renew %s: %s\nTry 'ecr-renew %s --help'.\n",
+                command, buf_str(&shown), command);
+    else
+        fprintf(stderr, "ecr-renew: %s\nTry 'ecr-renew --help'.\n",
+                buf_str(&shown));
+    buf_free(&shown);
+    free(msg);
     return EXIT_USAGE;
 }
 
-int cli_other_option(const char *command, int opt, const char *arg, bool *help)
+int cli_other_option(const char *command, int opt, const char *arg,
+                     struct cli_common *common)
 {
     struct er_error err = {0};
 
     if (opt == 'h') {
-        *help = true;
+        common->help = true;
         return 0;
     }
     if (opt == '?')
         return cli_usage_error(command, "unknown or incomplete option");
-    if (cli_common_option(opt, arg, &err) != ER_OK)
+    if (cli_common_option(opt, arg, common, &err) != ER_OK)
         return cli_usage_error(command, "%s", err.msg);
     return 0;
 }
@@ -98,12 +110,58 @@ int cli_no_arguments(const char *command, int argc, char **argv)
     return 0;
 }
 
-void cli_default_list(struct str_list *l, const char *env_name)
+int cli_start_deadline(const char *command, struct cli_common *common,
+                       long long default_ms)
+{
+    const char *env = getenv("ECR_RENEW_TIMEOUT");
+    const char *v = common->timeout, *origin = "--timeout";
+    long long ms = default_ms;
+
+    if (!v && env && *env) {
+        v = env;
+        origin = "ECR_RENEW_TIMEOUT";
+    }
+    if (v && duration_parse(v, CLI_TIMEOUT_MAX_MS, &ms) != 0)
+        return cli_usage_error(command,
+                               "%s \"%s\" is not a duration from 1ms to 24h "
+                               "such as 90s, 5m or 1h30m",
+                               origin, v);
+    deadline_start(&common->deadline, clock_system(), ms,
+                   v ? origin : "the default --timeout");
+    return 0;
+}
+
+int cli_add_list(const char *command, const char *option, struct str_list *l,
+                 const char *value)
+{
+    if (str_list_add_split(l, value, ',') > 0)
+        return cli_usage_error(command,
+                               "%s \"%s\" has an empty entry; name every one "
+                               "(leave the option out for the default)",
+                               option, value);
+    return 0;
+}
+
+int cli_default_list(const char *command, struct str_list *l,
+                     const char *env_name)
 {
     const char *v = getenv(env_name);
 
-    if (l->n == 0 && v && *v)
-        str_list_add(l, v);
+    if (l->n > 0 || !v || !*v)
+        return 0;
+    return cli_add_list(command, env_name, l, v);
+}
+
+int cli_check_registry_ids(const char *command, const struct str_list *ids)
+{
+    for (size_t i = 0; i < ids->n; i++) {
+        if (!ecr_registry_id_is_valid(ids->items[i]))
+            return cli_usage_error(command,
+                                   "registry id \"%s\" is not a 12-digit AWS "
+                                   "account id",
+                                   ids->items[i]);
+    }
+    return 0;
 }
 
 static const char *process_env(const char *name)
@@ -114,6 +172,7 @@ static const char *process_env(const char *name)
 enum er_code cli_fetch_tokens(struct aws_session *sess,
                               const struct str_list *regions,
                               const struct str_list *ids,
+                              const struct deadline *deadline,
                               struct ecr_tokens *tokens, struct er_error *err)
 {
     struct aws_settings settings;
@@ -121,81 +180,9 @@ enum er_code cli_fetch_tokens(struct aws_session *sess,
 
     aws_settings_from_env(&settings, process_env);
     rc = aws_session_open(sess, &settings, regions->items, regions->n,
-                          clock_system(), err);
+                          clock_system(), deadline, err);
     if (rc == ER_OK)
         rc = aws_session_tokens(sess, ids->items, ids->n, tokens, err);
-    return rc;
-}
-
-size_t cli_dockercfg_entries(const struct aws_settings *s,
-                             const struct ecr_tokens *tokens,
-                             struct dockercfg_entry **entries,
-                             char ***extra_hosts, size_t *n_extra)
-{
-    size_t n = 0;
-
-    *entries = xcalloc(tokens->n * 2 + 1, sizeof(**entries));
-    *extra_hosts = xcalloc(tokens->n + 1, sizeof(**extra_hosts));
-    *n_extra = 0;
-    for (size_t i = 0; i < tokens->n; i++) {
-        const struct ecr_token *t = &tokens->items[i];
-        struct dockercfg_entry e = {t->registry_host, t->username, t->password};
-        (*entries)[n++] = e;
-        /* Image references may name the FIPS or dual-stack registry host;
-         * the same password is valid there. */
-        if ((s->use_fips || s->use_dualstack) && t->account) {
-            char *h = aws_ecr_registry_host(s, t->account, t->region);
-            if (strcmp(h, t->registry_host) != 0) {
-                (*extra_hosts)[(*n_extra)++] = h;
-                e.host = h;
-                (*entries)[n++] = e;
-            } else {
-                free(h);
-            }
-        }
-    }
-    return n;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-enum er_code cli_write_private_file(const char *path, const char *data,
-                                    size_t len, struct er_error *err)
-{
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    enum er_code rc = ER_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-    if (fd < 0) {
-        rc = er_set(err, ER_CONFIG, "creating %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        rc = er_set(err, ER_CONFIG, "writing %s: %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        rc = er_set(err, ER_CONFIG, "renaming %s to %s: %s", tmp, path,
-                    strerror(errno));
-        unlink(tmp);
-    }
-out:
-    free(tmp);
     return rc;
 }
 
@@ -203,8 +190,8 @@ enum er_code cli_write_stdout(const char *text, const char *suffix,
                               struct er_error *err)
 {
     fflush(stdout);
-    if (write_all(STDOUT_FILENO, text, strlen(text)) != 0 ||
-        write_all(STDOUT_FILENO, suffix, strlen(suffix)) != 0)
+    if (fd_write_all(STDOUT_FILENO, text, strlen(text)) != 0 ||
+        fd_write_all(STDOUT_FILENO, suffix, strlen(suffix)) != 0)
         return er_set(err, ER_INTERNAL, "writing to stdout: %s",
                       strerror(errno));
     return ER_OK;

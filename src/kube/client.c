@@ -1,8 +1,9 @@
 #include "client.h"
 #include "../core/fileio.h"
+#include "../core/json_limit.h"
 #include "../core/log.h"
-#include "../core/wipe.h"
 #include "../core/strutil.h"
+#include "../core/wipe.h"
 #include "../core/xalloc.h"
 #include "../net/http.h"
 #include "exec_plugin.h"
@@ -11,20 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define KUBE_RESPONSE_CAP (16u * 1024 * 1024)
 #define KUBE_TOKEN_CAP (64u * 1024)
 #define KUBE_EXEC_EARLY_REFRESH 10 /* seconds before expiry */
+/* kube-apiserver ends a non-watch request after 60 s itself. */
+#define KUBE_REQUEST_TIMEOUT_MS 60000L
 
 struct kube_client {
     struct kube_target target;
     const struct clock *clock;
+    const struct deadline *deadline;
     struct retry_policy retry;
     struct http_settings net;
     struct http_client *http; /* made at the first request */
     struct kube_exec_credential exec_cred;
     bool have_exec_cred;
     long connections_before; /* of http clients replaced earlier */
-    long retry_after_ms;     /* from the last 429/5xx answer, or -1 */
 };
 
 struct kube_client *kube_client_new(struct kube_target *target,
@@ -50,6 +52,11 @@ void kube_client_free(struct kube_client *c)
     free(c);
 }
 
+void kube_client_set_deadline(struct kube_client *c, const struct deadline *d)
+{
+    c->deadline = d;
+}
+
 long kube_client_connections(const struct kube_client *c)
 {
     return c->connections_before +
@@ -59,7 +66,7 @@ long kube_client_connections(const struct kube_client *c)
 void kube_response_init(struct kube_response *r)
 {
     memset(r, 0, sizeof(*r));
-    buf_init(&r->body, KUBE_RESPONSE_CAP, BUF_SECRET);
+    buf_init(&r->body, KUBE_OBJECT_CAP, BUF_SECRET);
 }
 
 void kube_response_free(struct kube_response *r)
@@ -79,41 +86,22 @@ static void ensure_http(struct kube_client *c, bool identity_changed)
         c->connections_before += http_client_connections(c->http);
         http_client_free(c->http);
     }
-    memset(&c->net, 0, sizeof(c->net));
-    c->net.ca_file = t->ca_file;
-    c->net.ca_pem = t->ca_pem;
-    c->net.client_cert_file = t->client_cert_file;
-    c->net.client_cert_pem = c->exec_cred.client_cert_pem
-                                 ? c->exec_cred.client_cert_pem
-                                 : t->client_cert_pem;
-    c->net.client_key_file = t->client_key_file;
-    c->net.client_key_pem = c->exec_cred.client_key_pem
-                                ? c->exec_cred.client_key_pem
-                                : t->client_key_pem;
-    c->net.server_name = t->tls_server_name;
-    c->net.insecure = t->insecure;
-    c->net.proxy = t->proxy_url;
+    c->net = (struct http_settings){
+        .ca_file = t->ca_file,
+        .ca_pem = t->ca_pem,
+        .client_cert_file = t->client_cert_file,
+        .client_cert_pem = c->exec_cred.client_cert_pem
+                               ? c->exec_cred.client_cert_pem
+                               : t->client_cert_pem,
+        .client_key_file = t->client_key_file,
+        .client_key_pem = c->exec_cred.client_key_pem
+                              ? c->exec_cred.client_key_pem
+                              : t->client_key_pem,
+        .server_name = t->tls_server_name,
+        .insecure = t->insecure,
+        .proxy = t->proxy_url,
+    };
     c->http = http_client_new(&c->net);
-}
-
-static enum er_code read_token_file(const char *path, char **token,
-                                    struct er_error *err)
-{
-    struct buf b;
-    const char *t;
-    size_t n;
-    enum er_code rc;
-
-    buf_init(&b, KUBE_TOKEN_CAP, BUF_SECRET);
-    rc = file_read(path, &b, NULL, err);
-    if (rc == ER_OK) {
-        t = str_trim(buf_str(&b), &n);
-        *token = n ? xstrndup(t, n) : NULL;
-    } else {
-        er_wrap(err, "Kubernetes token file");
-    }
-    buf_free(&b);
-    return rc;
 }
 
 static bool exec_cred_fresh(const struct kube_client *c)
@@ -130,7 +118,7 @@ static enum er_code refresh_exec(struct kube_client *c, struct er_error *err)
     bool had_cert = c->exec_cred.client_cert_pem != NULL;
     enum er_code rc;
 
-    rc = kube_exec_run(c->target.exec, &c->target, &fresh, err);
+    rc = kube_exec_run(c->target.exec, &c->target, c->deadline, &fresh, err);
     if (rc != ER_OK)
         return er_wrap(err, "credential plugin for %s", c->target.origin);
     kube_exec_credential_free(&c->exec_cred);
@@ -149,7 +137,8 @@ static enum er_code bearer_token(struct kube_client *c, bool force_exec,
 
     *token = NULL;
     if (t->token_file)
-        return read_token_file(t->token_file, token, err);
+        return file_read_token(t->token_file, "Kubernetes token file",
+                               KUBE_TOKEN_CAP, token, err);
     if (t->exec) {
         if ((force_exec || !exec_cred_fresh(c)) &&
             (rc = refresh_exec(c, err)) != ER_OK)
@@ -163,19 +152,30 @@ static enum er_code bearer_token(struct kube_client *c, bool force_exec,
     return ER_OK;
 }
 
-static char *join_url(const char *server, const char *path)
+static char *build_url(const char *server, const struct kube_call *call)
 {
     size_t n = strlen(server);
 
     while (n > 0 && server[n - 1] == '/')
         n--;
-    return xasprintf("%.*s%s", (int)n, server, path);
+    return xasprintf("%.*s%s%s%s", (int)n, server, call->path,
+                     call->query ? "?" : "", call->query ? call->query : "");
 }
 
-static enum er_code send_once(struct kube_client *c, const char *method,
-                              const char *url, const char *body,
+static void keep_content_type(struct kube_response *resp,
+                              const struct http_response *hr)
+{
+    const char *ct = http_response_header(hr, "content-type");
+
+    str_copy_printable(resp->content_type, sizeof(resp->content_type),
+                       ct ? ct : "", ct ? strlen(ct) : 0);
+}
+
+/* One attempt; *retry_after_ms is the server's Retry-After, or -1. */
+static enum er_code send_once(struct kube_client *c,
+                              const struct kube_call *call, const char *url,
                               const char *token, struct kube_response *resp,
-                              struct er_error *err)
+                              long *retry_after_ms, struct er_error *err)
 {
     struct http_header h[3];
     struct http_response hr = {0};
@@ -184,26 +184,30 @@ static enum er_code send_once(struct kube_client *c, const char *method,
     enum er_code rc;
 
     h[n++] = (struct http_header){"Accept", "application/json"};
-    if (body)
-        h[n++] = (struct http_header){"Content-Type", "application/json"};
+    if (call->body)
+        h[n++] = (struct http_header){"Content-Type", call->content_type
+                                                          ? call->content_type
+                                                          : "application/json"};
     if (auth)
         h[n++] = (struct http_header){"Authorization", auth};
     struct http_request req = {
-        .method = method,
+        .method = call->method,
         .url = url,
         .headers = h,
         .n_headers = n,
-        .body = body,
-        .body_len = body ? strlen(body) : 0,
+        .body = call->body,
+        .body_len = call->body ? strlen(call->body) : 0,
+        .timeout_ms = KUBE_REQUEST_TIMEOUT_MS,
+        .deadline = c->deadline,
         .what = "Kubernetes API",
     };
     hr.body = resp->body;
     rc = http_do(c->http, &req, &hr, err);
     resp->body = hr.body;
     resp->status = rc == ER_OK ? hr.status : 0;
-    if (rc == ER_OK && (hr.status == 429 || hr.status >= 500))
-        c->retry_after_ms =
-            retry_after_header_ms(http_response_header(&hr, "retry-after"));
+    *retry_after_ms =
+        retry_after_header_ms(http_response_header(&hr, "retry-after"));
+    keep_content_type(resp, &hr);
     hr.body = (struct buf)BUF_INIT; /* owned by resp */
     http_response_free(&hr);
     wipe_free_str(auth);
@@ -215,40 +219,47 @@ static bool retryable(long status)
     return status == 429 || status >= 500;
 }
 
-static void wait_before_retry(struct kube_client *c, int tries,
-                              const char *method, const char *path,
-                              const char *why)
+static enum er_code too_large(const struct kube_call *call,
+                              struct er_error *err)
 {
-    long ms = retry_delay_ms(
-        &c->retry, tries, c->clock->random01(c->clock->ctx), c->retry_after_ms);
-
-    log_event(LOG_WARN, "retrying Kubernetes request", "method", method, "path",
-              path, "reason", why, LOG_END);
-    c->clock->sleep_ms(c->clock->ctx, ms);
+    return er_set(err, ER_KUBE,
+                  "%s %s: the request body is %zu KiB, more than the %u KiB "
+                  "the API server accepts",
+                  call->method, call->path, strlen(call->body) / 1024,
+                  KUBE_REQUEST_MAX / 1024);
 }
 
-enum er_code kube_request(struct kube_client *c, const char *method,
-                          const char *path, const char *body,
-                          struct kube_response *resp, struct er_error *err)
+enum er_code kube_send(struct kube_client *c, const struct kube_call *call,
+                       struct kube_response *resp, struct er_error *err)
 {
-    char *url = join_url(c->target.server, path), *token = NULL;
+    char *url = build_url(c->target.server, call), *token = NULL;
     bool reauth = false, reauthed = false;
     enum er_code rc = ER_INTERNAL;
-    char why[96];
+    long retry_after = -1;
+    char why[96] = "", what[160];
 
+    snprintf(what, sizeof(what), "%s %s", call->method, call->path);
+    resp->body.cap = call->answer_cap ? call->answer_cap : KUBE_OBJECT_CAP;
+    if (call->body && strlen(call->body) > KUBE_REQUEST_MAX) {
+        free(url);
+        return too_large(call, err);
+    }
     for (int tries = 0; tries < c->retry.max_attempts; tries++) {
-        if (tries > 0 && !reauth)
-            wait_before_retry(c, tries, method, path, why);
-        c->retry_after_ms = -1;
+        struct retry_step step = {tries, retry_after,
+                                  "retrying Kubernetes request", what, why};
+        if (tries > 0 && !reauth &&
+            (rc = retry_wait(&c->retry, c->clock, c->deadline, &step, err)) !=
+                ER_OK)
+            break;
         if ((rc = bearer_token(c, reauth, &token, err)) != ER_OK)
             break;
         reauth = false;
         ensure_http(c, false);
-        rc = send_once(c, method, url, body, token, resp, err);
+        rc = send_once(c, call, url, token, resp, &retry_after, err);
         wipe_free_str(token);
         token = NULL;
         if (rc != ER_OK) {
-            snprintf(why, sizeof(why), "connection failed");
+            snprintf(why, sizeof(why), "%.80s", err->msg);
             continue;
         }
         /* An exec credential may have been revoked early: fetch a new
@@ -261,11 +272,137 @@ enum er_code kube_request(struct kube_client *c, const char *method,
             break;
         snprintf(why, sizeof(why), "HTTP %ld", resp->status);
     }
-    if (rc == ER_NETWORK)
-        er_wrap(err, "%s %s", method, path);
     if (rc == ER_OK && (resp->status < 200 || resp->status >= 300))
         kube_status_parse(resp->status, resp->body.data, resp->body.len,
                           &resp->st);
     free(url);
+    return rc;
+}
+
+enum er_code kube_request(struct kube_client *c, const char *method,
+                          const char *path, const char *body,
+                          struct kube_response *resp, struct er_error *err)
+{
+    struct kube_call call = {.method = method, .path = path, .body = body};
+
+    return kube_send(c, &call, resp, err);
+}
+
+/* --- lists ------------------------------------------------------------- */
+
+static char *string_at(json_t *obj, const char *a, const char *b)
+{
+    const char *s =
+        json_string_value(json_object_get(json_object_get(obj, a), b));
+
+    return s && *s ? xstrdup(s) : NULL;
+}
+
+enum er_code kube_list_page(const char *json, size_t len, kube_list_item_fn fn,
+                            void *ctx, char **next_continue,
+                            char **resource_version, struct er_error *err)
+{
+    json_t *root = NULL, *items, *item;
+    enum er_code rc;
+    size_t i;
+
+    rc = json_limit_parse(json, len, JSON_LIMIT_BUDGET(KUBE_LIST_PAGE_CAP),
+                          "the list answer", &root, err);
+    if (rc != ER_OK)
+        return rc;
+    items = json_object_get(root, "items");
+    if (!json_is_array(items) && !json_is_null(items) && items)
+        rc = er_set(err, ER_PARSE, "the list answer's items are not a list");
+    json_array_foreach(items, i, item)
+    {
+        if (rc == ER_OK)
+            rc = fn(ctx, item, err);
+    }
+    if (rc == ER_OK) {
+        *next_continue = string_at(root, "metadata", "continue");
+        *resource_version = string_at(root, "metadata", "resourceVersion");
+    }
+    json_decref(root);
+    return rc;
+}
+
+static enum er_code list_refused(const char *path,
+                                 const struct kube_response *r,
+                                 struct er_error *err)
+{
+    const char *hint = "";
+
+    if (r->status == 403)
+        hint = ". Fix: grant list on this resource to the identity ecr-renew "
+               "runs as";
+    return er_set(err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
+                  "list %s: %ld %s: %s%s", path, r->status, r->st.reason,
+                  r->st.message[0] ? r->st.message : "(no message)", hint);
+}
+
+/* One page; cont is NULL for the first. *expired is set for a 410. */
+static enum er_code list_one(struct kube_client *c, const char *path,
+                             const char *query, const char *cont, bool paged,
+                             kube_list_item_fn fn, void *ctx, char **next,
+                             char **rv, bool *expired, struct er_error *err)
+{
+    struct kube_response r;
+    struct buf q = BUF_INIT;
+    struct kube_call call = {
+        .method = "GET", .path = path, .answer_cap = KUBE_LIST_PAGE_CAP};
+    enum er_code rc;
+
+    if (query && *query)
+        buf_must_addf(&q, "%s", query);
+    if (paged)
+        buf_must_addf(&q, "%slimit=%d", q.len ? "&" : "", KUBE_LIST_PAGE_SIZE);
+    if (cont)
+        buf_must_addf(&q, "&continue=%s", cont);
+    call.query = q.len ? buf_str(&q) : NULL;
+    kube_response_init(&r);
+    rc = kube_send(c, &call, &r, err);
+    if (rc == ER_OK && r.status == 200)
+        rc = kube_list_page(r.body.data, r.body.len, fn, ctx, next, rv, err);
+    else if (rc == ER_OK)
+        rc = list_refused(path, &r, err);
+    if (rc == ER_PARSE)
+        er_wrap(err, "list %s", path);
+    *expired = rc != ER_OK && r.status == 410;
+    kube_response_free(&r);
+    buf_free(&q);
+    return rc;
+}
+
+enum er_code kube_list(struct kube_client *c, const char *path,
+                       const char *query, kube_list_item_fn fn, void *ctx,
+                       char **resource_version, struct er_error *err)
+{
+    char *cont = NULL, *next = NULL, *rv = NULL;
+    bool expired = false;
+    enum er_code rc = ER_OK;
+
+    do {
+        free(rv);
+        rv = NULL;
+        rc = list_one(c, path, query, cont, true, fn, ctx, &next, &rv, &expired,
+                      err);
+        /* An expired continue token: start over, everything at once. */
+        if (cont && expired && (rc = fn(ctx, NULL, err)) == ER_OK) {
+            free(next);
+            next = NULL;
+            rc = list_one(c, path, query, NULL, false, fn, ctx, &next, &rv,
+                          &expired, err);
+            free(next);
+            next = NULL;
+        }
+        free(cont);
+        cont = next;
+        next = NULL;
+    } while (rc == ER_OK && cont);
+    free(cont);
+    if (rc == ER_OK)
+        *resource_version = rv ? rv : xstrdup("");
+    else
+        free(rv);
     return rc;
 }

@@ -16,6 +16,7 @@
 #include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/fileio.h"
+#include "../core/json_limit.h"
 #include "../core/wipe.h"
 #include "../core/strutil.h"
 #include "../core/timeutil.h"
@@ -296,12 +297,37 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static enum er_code timed_out(const struct kube_exec_config *cfg,
-                              struct er_error *err)
+/* When the plugin must have finished: its own limit, or sooner when the
+ * run's deadline comes first. */
+struct exec_limit {
+    long long at_ms; /* on now_ms() */
+    long long allowed_ms;
+    bool by_deadline;
+};
+
+static struct exec_limit exec_limit(const struct deadline *d)
 {
-    return er_set(err, ER_KUBE,
-                  "exec plugin %s did not finish within %ld s; killed it",
-                  cfg->command, timeout_seconds());
+    long long own = timeout_seconds() * 1000LL, left = deadline_left_ms(d);
+    struct exec_limit l = {.allowed_ms = own};
+
+    if (left < own) {
+        l.allowed_ms = left > 0 ? left : 0;
+        l.by_deadline = true;
+    }
+    l.at_ms = now_ms() + l.allowed_ms;
+    return l;
+}
+
+static enum er_code timed_out(const struct kube_exec_config *cfg,
+                              const struct exec_limit *l, struct er_error *err)
+{
+    char took[DURATION_LEN];
+
+    duration_format(l->allowed_ms, took);
+    return er_set(err, l->by_deadline ? ER_NETWORK : ER_KUBE,
+                  "exec plugin %s did not finish within %s%s; killed it",
+                  cfg->command, took,
+                  l->by_deadline ? " (what the --timeout deadline left)" : "");
 }
 
 /* Reads what is there; *eof is set when the plugin closed stdout. */
@@ -326,7 +352,7 @@ static enum er_code read_some(const struct kube_exec_config *cfg, int fd,
 }
 
 static enum er_code read_output(const struct kube_exec_config *cfg, int fd,
-                                long long deadline, struct buf *out,
+                                const struct exec_limit *l, struct buf *out,
                                 struct er_error *err)
 {
     struct pollfd pfd = {fd, POLLIN, 0};
@@ -336,8 +362,8 @@ static enum er_code read_output(const struct kube_exec_config *cfg, int fd,
     int ready;
 
     while (rc == ER_OK && !eof) {
-        if ((left = deadline - now_ms()) <= 0)
-            return timed_out(cfg, err);
+        if ((left = l->at_ms - now_ms()) <= 0)
+            return timed_out(cfg, l, err);
         ready = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
         if (ready < 0 && errno != EINTR)
             rc = er_set(err, ER_INTERNAL, "exec plugin %s: poll: %s",
@@ -350,8 +376,8 @@ static enum er_code read_output(const struct kube_exec_config *cfg, int fd,
 
 /* Waits for the plugin to exit; *reaped tells whether it was. */
 static enum er_code wait_exit(const struct kube_exec_config *cfg, pid_t pid,
-                              long long deadline, int *status, bool *reaped,
-                              struct er_error *err)
+                              const struct exec_limit *l, int *status,
+                              bool *reaped, struct er_error *err)
 {
     struct timespec pause = {0, EXEC_POLL_MS * 1000000L};
     pid_t got;
@@ -365,8 +391,8 @@ static enum er_code wait_exit(const struct kube_exec_config *cfg, pid_t pid,
         if (got < 0 && errno != EINTR)
             return er_set(err, ER_INTERNAL, "exec plugin %s: waitpid: %s",
                           cfg->command, strerror(errno));
-        if (deadline - now_ms() <= 0)
-            return timed_out(cfg, err);
+        if (l->at_ms - now_ms() <= 0)
+            return timed_out(cfg, l, err);
         nanosleep(&pause, NULL);
     }
 }
@@ -390,16 +416,17 @@ static enum er_code check_status(const struct kube_exec_config *cfg, int status,
 /* Collects stdout and the exit status; on any failure the plugin's whole
  * process group is killed so nothing is left running. */
 static enum er_code collect(const struct kube_exec_config *cfg, pid_t pid,
-                            int fd, struct buf *out, struct er_error *err)
+                            int fd, const struct deadline *d, struct buf *out,
+                            struct er_error *err)
 {
-    long long deadline = now_ms() + timeout_seconds() * 1000;
+    struct exec_limit l = exec_limit(d);
     bool reaped = false;
     int status = 0;
     enum er_code rc;
 
-    rc = read_output(cfg, fd, deadline, out, err);
+    rc = read_output(cfg, fd, &l, out, err);
     if (rc == ER_OK)
-        rc = wait_exit(cfg, pid, deadline, &status, &reaped, err);
+        rc = wait_exit(cfg, pid, &l, &status, &reaped, err);
     if (!reaped) {
         kill(-pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -423,6 +450,7 @@ static enum er_code refuse_interactive(const struct kube_exec_config *cfg,
 
 enum er_code kube_exec_run(const struct kube_exec_config *cfg,
                            const struct kube_target *t,
+                           const struct deadline *deadline,
                            struct kube_exec_credential *out,
                            struct er_error *err)
 {
@@ -440,12 +468,12 @@ enum er_code kube_exec_run(const struct kube_exec_config *cfg,
         goto out;
     make_env(cfg, info, &env);
     if ((rc = spawn(cfg, file, env.v, &pid, &fd, err)) != ER_OK ||
-        (rc = collect(cfg, pid, fd, &output, err)) != ER_OK)
+        (rc = collect(cfg, pid, fd, deadline, &output, err)) != ER_OK)
         goto out;
     rc = kube_exec_parse(buf_str(&output), output.len, cfg->api_version, out,
                          err);
     if (rc != ER_OK)
-        er_wrap(err, "exec plugin %s: ", cfg->command);
+        er_wrap(err, "exec plugin %s", cfg->command);
 out:
     if (fd >= 0)
         close(fd);
@@ -527,6 +555,10 @@ static enum er_code read_status(json_t *status, struct kube_exec_credential *c,
         return er_set(err, ER_PARSE,
                       "status holds neither a token nor a client certificate "
                       "and key");
+    if (c->token && !str_has_no_controls(c->token))
+        return er_set(err, ER_PARSE,
+                      "status.token holds a control character (a line "
+                      "break?); refusing to send it");
     return ER_OK;
 }
 
@@ -536,17 +568,17 @@ enum er_code kube_exec_parse(const char *json, size_t len,
                              struct er_error *err)
 {
     struct kube_exec_credential c = {NULL, NULL, NULL, 0};
-    json_error_t je;
-    json_t *root;
+    json_t *root = NULL;
     enum er_code rc;
 
-    /* je.text may quote the input, which holds secrets: not shown. */
-    root = json_loadb(json, len, 0, &je);
+    rc = json_limit_parse(json, len, JSON_LIMIT_BUDGET(KUBE_EXEC_OUTPUT_CAP),
+                          "its output", &root, err);
+    if (rc != ER_OK)
+        goto out;
     if (!json_is_object(root)) {
         rc = er_set(err, ER_PARSE,
-                    "output is not an ExecCredential JSON object (line %d, "
-                    "column %d)",
-                    root ? 1 : je.line, root ? 1 : je.column);
+                    "its output is not an ExecCredential JSON "
+                    "object");
         goto out;
     }
     if ((rc = check_header(root, api_version, err)) == ER_OK)

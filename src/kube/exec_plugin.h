@@ -14,6 +14,7 @@
 #ifndef ECR_RENEW_KUBE_EXEC_PLUGIN_H
 #define ECR_RENEW_KUBE_EXEC_PLUGIN_H
 
+#include "../core/deadline.h"
 #include "../core/err.h"
 #include "kubeconfig.h"
 
@@ -31,14 +32,19 @@ struct kube_exec_credential {
 };
 
 /* Runs the plugin for target t (whose server and CA are passed on when
- * provideClusterInfo is set) and parses what it prints. */
+ * provideClusterInfo is set) and parses what it prints. It is killed,
+ * with all it started, when it outlives KUBE_EXEC_TIMEOUT_SECONDS (or
+ * ECR_RENEW_EXEC_TIMEOUT) or the deadline (may be NULL). */
 enum er_code kube_exec_run(const struct kube_exec_config *cfg,
                            const struct kube_target *t,
+                           const struct deadline *deadline,
                            struct kube_exec_credential *out,
                            struct er_error *err) ER_CHECK;
 
 /* Pure: parses a plugin's stdout. The ExecCredential's apiVersion must
- * equal api_version; status must hold a token or a certificate and key. */
+ * equal api_version; status must hold a token (free of control
+ * characters: it becomes a header) or a certificate and key, and an
+ * expirationTimestamp, if any, within the sane range. */
 enum er_code kube_exec_parse(const char *json, size_t len,
                              const char *api_version,
                              struct kube_exec_credential *out,

@@ -27,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Real kubeconfigs are a few KiB; one with a thousand clusters and their
+ * CAs is about 2 MiB. */
 #define KUBECONFIG_FILE_CAP (4u * 1024 * 1024)
 #define SA_NAMESPACE_CAP 1024
 
@@ -346,6 +348,10 @@ static enum er_code resolve_cluster(const struct kc_obj *c,
         return rc;
     if (!t->server)
         return fail(c, NULL, err, "has no server");
+    if (!str_has_prefix(t->server, "https://") &&
+        !str_has_prefix(t->server, "http://"))
+        return fail(c, json_object_get(c->obj, "server"), err,
+                    "server is not an http:// or https:// URL");
     t->insecure = get_true(c, "insecure-skip-tls-verify");
     if (!t->ca_pem)
         rc = get_path(c, "certificate-authority", &t->ca_file, err);
@@ -578,6 +584,10 @@ static enum er_code resolve_user(const struct kc_obj *u, struct kube_target *t,
         (rc = user_cert(u, t, err)) != ER_OK ||
         (rc = get_sub(u, "exec", &x, err)) != ER_OK)
         return rc;
+    /* The token becomes a header: a line break in it would add others. */
+    if (t->token && !str_has_no_controls(t->token))
+        return fail(u, json_object_get(u->obj, "token"), err,
+                    "token holds a control character (a line break?)");
     if (x.obj)
         rc = resolve_exec(&x, &t->exec, err);
     return rc;

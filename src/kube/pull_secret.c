@@ -1,6 +1,7 @@
 #include "pull_secret.h"
 #include "../core/b64.h"
 #include "../core/buf.h"
+#include "../core/json_limit.h"
 #include "../core/wipe.h"
 
 #include <jansson.h>
@@ -104,24 +105,63 @@ static enum kube_secret_verdict judge(json_t *obj, char *reason, size_t cap)
     return json_is_string(owner) ? KUBE_SECRET_OURS : KUBE_SECRET_TAKE_OVER;
 }
 
+enum er_code kube_secret_spec_check(const struct kube_secret_spec *spec,
+                                    struct er_error *err)
+{
+    size_t n = strlen(spec->dockerconfigjson);
+
+    if (n > KUBE_SECRET_DATA_MAX)
+        return er_set(err, ER_KUBE,
+                      "the pull Secret would hold %zu KiB of "
+                      ".dockerconfigjson, more than the %u KiB the API server "
+                      "allows in a Secret: too many registries, or passwords "
+                      "far larger than ECR's",
+                      n / 1024, KUBE_SECRET_DATA_MAX / 1024);
+    return ER_OK;
+}
+
+static enum er_code load_secret(const char *existing, size_t len, json_t **out,
+                                struct er_error *err)
+{
+    json_t *obj = NULL, *kind, *meta;
+    enum er_code rc;
+
+    rc = json_limit_parse(existing, len, JSON_LIMIT_BUDGET(len),
+                          "the API server's answer", &obj, err);
+    if (rc != ER_OK)
+        return rc;
+    kind = json_object_get(obj, "kind");
+    meta = json_object_get(obj, "metadata");
+    if (!json_is_object(obj) ||
+        (kind && (!json_is_string(kind) ||
+                  strcmp(json_string_value(kind), "Secret") != 0)))
+        rc = er_set(err, ER_PARSE, "the API server's answer is not a Secret");
+    else if (!json_is_object(meta) ||
+             !json_is_string(json_object_get(meta, "resourceVersion")))
+        rc = er_set(err, ER_PARSE,
+                    "the API server's Secret has no metadata.resourceVersion");
+    if (rc != ER_OK) {
+        json_decref(obj);
+        return rc;
+    }
+    *out = obj;
+    return ER_OK;
+}
+
 enum er_code kube_secret_update_body(const char *existing, size_t len,
                                      const struct kube_secret_spec *spec,
                                      enum kube_secret_verdict *verdict,
                                      char **body, char *reason,
                                      size_t reason_cap, struct er_error *err)
 {
-    json_t *obj = json_loadb(existing, len, 0, NULL);
-    json_t *meta = json_object_get(obj, "metadata");
-    json_t *rv = json_object_get(meta, "resourceVersion");
+    json_t *obj = NULL, *meta;
+    enum er_code rc;
 
     *body = NULL;
     reason[0] = '\0';
-    if (!json_is_object(meta) || !json_is_string(rv)) {
-        json_decref(obj);
-        return er_set(err, ER_PARSE,
-                      "the API server's Secret has no "
-                      "metadata.resourceVersion");
-    }
+    if ((rc = load_secret(existing, len, &obj, err)) != ER_OK)
+        return rc;
+    meta = json_object_get(obj, "metadata");
     *verdict = judge(obj, reason, reason_cap);
     if (*verdict != KUBE_SECRET_FOREIGN) {
         /* Keep the object as it is, with its resourceVersion, and replace

@@ -33,6 +33,8 @@
 #define KUBE_ANNOTATION_RENEWED "ecr-renew/renewed-at"
 #define KUBE_LAST_APPLIED_ANNOTATION                                           \
     "kubectl.kubernetes.io/last-applied-configuration"
+/* kube-apiserver refuses a Secret whose data adds up to more than this. */
+#define KUBE_SECRET_DATA_MAX (1024u * 1024)
 
 /* What the Secret should hold. Borrowed strings. */
 struct kube_secret_spec {
@@ -49,6 +51,11 @@ enum kube_secret_verdict {
     KUBE_SECRET_FOREIGN, /* refused: see reason */
 };
 
+/* ER_KUBE when the document is larger than a Secret may hold, saying so
+ * before any request is made (and instead of the API server's 422). */
+enum er_code kube_secret_spec_check(const struct kube_secret_spec *spec,
+                                    struct er_error *err) ER_CHECK;
+
 /* The body of a create (POST) in namespace ns; secret, free with
  * wipe_free_str. */
 char *kube_secret_create_body(const struct kube_secret_spec *spec,
@@ -57,7 +64,7 @@ char *kube_secret_create_body(const struct kube_secret_spec *spec,
 /* Judges an existing Secret (the JSON of a GET) and, unless it is
  * foreign, builds the update (PUT) body into *body (secret). For a
  * foreign Secret, reason says why ("it has type Opaque"). ER_PARSE when
- * the JSON is not a Secret. */
+ * the answer is not JSON, not a Secret, or has no resourceVersion. */
 enum er_code kube_secret_update_body(const char *existing, size_t len,
                                      const struct kube_secret_spec *spec,
                                      enum kube_secret_verdict *verdict,

@@ -1,4 +1,5 @@
 #include "status.h"
+#include "../core/json_limit.h"
 #include "../core/strutil.h"
 
 #include <jansson.h>
@@ -48,10 +49,14 @@ static void copy_clean(char *dst, size_t cap, json_t *v)
 void kube_status_parse(long http_status, const char *body, size_t len,
                        struct kube_status *st)
 {
-    json_t *root = len ? json_loadb(body, len, 0, NULL) : NULL;
-    json_t *kind = json_object_get(root, "kind");
-    json_t *details, *code;
+    json_t *root = NULL, *kind, *details, *code;
+    struct er_error ignored;
 
+    /* A Status is small; an answer too big or too odd to be one is not. */
+    if (len && json_limit_parse(body, len, JSON_LIMIT_BUDGET(64 * 1024),
+                                "Status", &root, &ignored) != ER_OK)
+        root = NULL;
+    kind = json_object_get(root, "kind");
     memset(st, 0, sizeof(*st));
     st->code = http_status;
     if (json_is_string(kind) &&

@@ -7,25 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What one round decided; ROUND_AGAIN starts the GET over. */
-enum round {
-    ROUND_DONE,
-    ROUND_AGAIN,
-};
-
-struct sync_job {
-    struct kube_client *c;
-    const struct kube_secret_spec *spec;
-    const char *ns;
-    bool create_namespace;
-    bool namespace_created;
-    char *secret_path;     /* /api/v1/namespaces/<ns>/secrets/<name> */
-    char *collection_path; /* /api/v1/namespaces/<ns>/secrets */
-    enum kube_sync_outcome outcome;
-    char *reason;
-    size_t reason_cap;
-};
-
 const char *kube_sync_outcome_name(enum kube_sync_outcome o)
 {
     switch (o) {
@@ -37,6 +18,50 @@ const char *kube_sync_outcome_name(enum kube_sync_outcome o)
         return "taken over";
     }
     return "?";
+}
+
+void kube_sync_job_init(struct kube_sync_job *j,
+                        const struct kube_secret_spec *spec, const char *ns,
+                        bool create_namespace)
+{
+    memset(j, 0, sizeof(*j));
+    j->spec = spec;
+    j->ns = xstrdup(ns);
+    j->create_namespace = create_namespace;
+    j->state = KUBE_SYNC_GET;
+    j->collection_path = xasprintf("/api/v1/namespaces/%s/secrets", ns);
+    j->secret_path = xasprintf("%s/%s", j->collection_path, spec->name);
+}
+
+void kube_sync_job_free(struct kube_sync_job *j)
+{
+    free(j->ns);
+    free(j->secret_path);
+    free(j->collection_path);
+    wipe_free_str(j->body);
+    memset(j, 0, sizeof(*j));
+}
+
+/* --- ending ------------------------------------------------------------- */
+
+static void finish(struct kube_sync_job *j, enum kube_sync_outcome outcome)
+{
+    j->state = KUBE_SYNC_DONE;
+    j->result.code = ER_OK;
+    j->result.outcome = outcome;
+}
+
+static void fail_with(struct kube_sync_job *j, const char *reason)
+{
+    j->state = KUBE_SYNC_DONE;
+    j->result.code = j->err.code;
+    snprintf(j->result.reason, sizeof(j->result.reason), "%s", reason);
+}
+
+void kube_sync_job_fail(struct kube_sync_job *j, const struct er_error *err)
+{
+    j->err = *err;
+    fail_with(j, er_code_name(err->code));
 }
 
 static const char *hint_for(const char *method, const struct kube_status *st)
@@ -60,195 +85,212 @@ static const char *hint_for(const char *method, const struct kube_status *st)
     return "";
 }
 
-/* Turns a final non-2xx answer into the namespace's error. */
-static enum er_code refused(struct sync_job *j, const char *method,
-                            const char *what, const struct kube_response *r,
-                            struct er_error *err)
+/* A final non-2xx answer ends the job with the namespace's error. */
+static void refused(struct kube_sync_job *j, const char *method,
+                    const char *what, const struct kube_response *r)
 {
-    snprintf(j->reason, j->reason_cap, "%s", r->st.reason);
-    return er_set(err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
-                  "%s %s in %s: %ld %s: %s.%s", method, what, j->ns, r->status,
-                  r->st.reason,
-                  r->st.message[0] ? r->st.message : "(no message)",
-                  hint_for(method, &r->st));
+    er_set(&j->err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
+           "%s %s in %s: %ld %s: %s.%s", method, what, j->ns, r->status,
+           r->st.reason, r->st.message[0] ? r->st.message : "(no message)",
+           hint_for(method, &r->st));
+    fail_with(j, r->st.reason);
 }
 
-static enum er_code request(struct sync_job *j, const char *method,
-                            const char *path, const char *body,
-                            struct kube_response *r, struct er_error *err)
+/* A 2xx answer that is not what the API server sends: say what it was. */
+static void unreadable(struct kube_sync_job *j, const char *method,
+                       const char *what, const struct kube_response *r,
+                       struct er_error *why)
 {
-    enum er_code rc = kube_request(j->c, method, path, body, r, err);
-
-    if (rc != ER_OK)
-        snprintf(j->reason, j->reason_cap, "%s", er_code_name(rc));
-    return rc;
+    er_set(&j->err, ER_PARSE,
+           "%s %s in %s: HTTP %ld, but %s (Content-Type %s). Fix: check that "
+           "the kubeconfig's server is the API server, not a proxy or web "
+           "page",
+           method, what, j->ns, r->status, why->msg,
+           r->content_type[0] ? r->content_type : "none");
+    fail_with(j, "InvalidAnswer");
 }
 
-static enum er_code make_namespace(struct sync_job *j, struct er_error *err)
-{
-    char *body = kube_namespace_body(j->ns);
-    struct kube_response r;
-    enum er_code rc;
+/* --- the steps ------------------------------------------------------------ */
 
-    kube_response_init(&r);
-    rc = request(j, "POST", "/api/v1/namespaces", body, &r, err);
-    if (rc == ER_OK && r.status != 201 && r.status != 409)
-        rc = refused(j, "POST", "namespaces", &r, err);
-    if (rc == ER_OK) {
-        j->namespace_created = true;
-        log_event(LOG_INFO, "namespace created", "namespace", j->ns, LOG_END);
+static void again(struct kube_sync_job *j)
+{
+    if (j->rounds >= KUBE_SYNC_MAX_ROUNDS) {
+        er_set(&j->err, ER_KUBE,
+               "secret %s/%s kept changing under us: gave up after %d "
+               "conflicting writes. Fix: check that no other tool writes this "
+               "Secret",
+               j->ns, j->spec->name, KUBE_SYNC_MAX_ROUNDS);
+        fail_with(j, "Conflict");
+        return;
     }
-    kube_response_free(&r);
-    free(body);
-    return rc;
+    log_event(LOG_DEBUG, "secret changed meanwhile; reading again", "namespace",
+              j->ns, LOG_END);
+    j->state = KUBE_SYNC_GET;
 }
 
-static enum er_code missing_namespace(struct sync_job *j, enum round *next,
-                                      struct er_error *err)
+static void foreign(struct kube_sync_job *j, const char *why)
+{
+    er_set(&j->err, ER_KUBE,
+           "secret %s/%s is not ours to overwrite: %s; it was left "
+           "untouched. Fix: delete or rename it, or pass another "
+           "--secret-name",
+           j->ns, j->spec->name, why);
+    fail_with(j, "NotOurs");
+}
+
+static void on_get(struct kube_sync_job *j, const struct kube_response *r)
+{
+    struct er_error why = {0};
+    char reason[256];
+
+    if (r->status == 404) {
+        j->state = KUBE_SYNC_POST;
+        return;
+    }
+    if (r->status != 200) {
+        refused(j, "GET", "secrets", r);
+        return;
+    }
+    wipe_free_str(j->body);
+    j->body = NULL;
+    if (kube_secret_update_body(r->body.data, r->body.len, j->spec, &j->verdict,
+                                &j->body, reason, sizeof(reason),
+                                &why) != ER_OK)
+        unreadable(j, "GET", "secrets", r, &why);
+    else if (j->verdict == KUBE_SECRET_FOREIGN)
+        foreign(j, reason);
+    else
+        j->state = KUBE_SYNC_PUT;
+}
+
+static void on_put(struct kube_sync_job *j, const struct kube_response *r)
+{
+    if (r->status == 200 || r->status == 201)
+        finish(j, j->verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
+                                                      : KUBE_SYNC_UPDATED);
+    else if (r->status == 409 || r->status == 404)
+        again(j); /* changed or deleted meanwhile: read again */
+    else
+        refused(j, "PUT", "secrets", r);
+}
+
+static void missing_namespace(struct kube_sync_job *j)
 {
     if (j->create_namespace && !j->namespace_created) {
-        *next = ROUND_AGAIN;
-        return make_namespace(j, err);
+        j->state = KUBE_SYNC_POST_NAMESPACE;
+        return;
     }
-    snprintf(j->reason, j->reason_cap, "NamespaceNotFound");
-    return er_set(err, ER_KUBE,
-                  "namespace %s does not exist. Fix: create "
-                  "it, or pass --create-namespace (needs create on "
-                  "namespaces)",
-                  j->ns);
+    er_set(&j->err, ER_KUBE,
+           "namespace %s does not exist. Fix: create it, or pass "
+           "--create-namespace (needs create on namespaces)",
+           j->ns);
+    fail_with(j, "NamespaceNotFound");
 }
 
-static enum er_code try_create(struct sync_job *j, enum round *next,
-                               struct er_error *err)
+static void on_post(struct kube_sync_job *j, const struct kube_response *r)
 {
-    char *body = kube_secret_create_body(j->spec, j->ns);
-    struct kube_response r;
-    enum er_code rc;
-
-    kube_response_init(&r);
-    *next = ROUND_DONE;
-    rc = request(j, "POST", j->collection_path, body, &r, err);
-    if (rc != ER_OK)
-        goto out;
-    if (r.status == 201 || r.status == 200)
-        j->outcome = KUBE_SYNC_CREATED;
-    else if (r.status == 409)
-        *next = ROUND_AGAIN; /* made meanwhile: update it instead */
-    else if (r.status == 404 && strcmp(r.st.details_kind, "namespaces") == 0)
-        rc = missing_namespace(j, next, err);
+    if (r->status == 201 || r->status == 200)
+        finish(j, KUBE_SYNC_CREATED);
+    else if (r->status == 409)
+        again(j); /* made meanwhile: update it instead */
+    else if (r->status == 404 && strcmp(r->st.details_kind, "namespaces") == 0)
+        missing_namespace(j);
     else
-        rc = refused(j, "POST", "secrets", &r, err);
-out:
-    kube_response_free(&r);
-    wipe_free_str(body);
-    return rc;
+        refused(j, "POST", "secrets", r);
 }
 
-static enum er_code foreign(struct sync_job *j, const char *why,
-                            struct er_error *err)
+static void on_post_namespace(struct kube_sync_job *j,
+                              const struct kube_response *r)
 {
-    snprintf(j->reason, j->reason_cap, "NotOurs");
-    return er_set(err, ER_KUBE,
-                  "secret %s/%s is not ours to overwrite: %s; "
-                  "it was left untouched. Fix: delete or rename it, or pass "
-                  "another --secret-name",
-                  j->ns, j->spec->name, why);
+    if (r->status != 201 && r->status != 200 && r->status != 409) {
+        refused(j, "POST", "namespaces", r);
+        return;
+    }
+    j->namespace_created = true;
+    log_event(LOG_INFO, "namespace created", "namespace", j->ns, LOG_END);
+    j->state = KUBE_SYNC_POST;
 }
 
-static enum er_code try_update(struct sync_job *j,
-                               const struct kube_response *got,
-                               enum round *next, struct er_error *err)
+bool kube_sync_job_next(struct kube_sync_job *j, struct kube_sync_request *req)
 {
-    enum kube_secret_verdict verdict;
-    struct kube_response r;
-    char why[256], *body = NULL;
-    enum er_code rc;
-
-    kube_response_init(&r);
-    *next = ROUND_DONE;
-    rc = kube_secret_update_body(got->body.data, got->body.len, j->spec,
-                                 &verdict, &body, why, sizeof(why), err);
-    if (rc == ER_OK && verdict == KUBE_SECRET_FOREIGN)
-        rc = foreign(j, why, err);
-    if (rc != ER_OK)
-        goto out;
-    rc = request(j, "PUT", j->secret_path, body, &r, err);
-    if (rc != ER_OK)
-        goto out;
-    if (r.status == 200)
-        j->outcome = verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
-                                                      : KUBE_SYNC_UPDATED;
-    else if (r.status == 409 || r.status == 404)
-        *next = ROUND_AGAIN; /* changed or deleted meanwhile: read again */
-    else
-        rc = refused(j, "PUT", "secrets", &r, err);
-out:
-    kube_response_free(&r);
-    wipe_free_str(body);
-    return rc;
+    switch (j->state) {
+    case KUBE_SYNC_GET:
+        j->rounds++;
+        *req = (struct kube_sync_request){"GET", j->secret_path, NULL};
+        return true;
+    case KUBE_SYNC_PUT:
+        *req = (struct kube_sync_request){"PUT", j->secret_path, j->body};
+        return true;
+    case KUBE_SYNC_POST:
+        wipe_free_str(j->body);
+        j->body = kube_secret_create_body(j->spec, j->ns);
+        *req = (struct kube_sync_request){"POST", j->collection_path, j->body};
+        return true;
+    case KUBE_SYNC_POST_NAMESPACE:
+        wipe_free_str(j->body);
+        j->body = kube_namespace_body(j->ns);
+        *req =
+            (struct kube_sync_request){"POST", "/api/v1/namespaces", j->body};
+        return true;
+    case KUBE_SYNC_DONE:
+        break;
+    }
+    return false;
 }
 
-static enum er_code one_round(struct sync_job *j, enum round *next,
-                              struct er_error *err)
+void kube_sync_job_answer(struct kube_sync_job *j,
+                          const struct kube_response *resp)
 {
-    struct kube_response r;
-    enum er_code rc;
+    switch (j->state) {
+    case KUBE_SYNC_GET:
+        on_get(j, resp);
+        break;
+    case KUBE_SYNC_PUT:
+        on_put(j, resp);
+        break;
+    case KUBE_SYNC_POST:
+        on_post(j, resp);
+        break;
+    case KUBE_SYNC_POST_NAMESPACE:
+        on_post_namespace(j, resp);
+        break;
+    case KUBE_SYNC_DONE:
+        break;
+    }
+}
 
-    kube_response_init(&r);
-    rc = request(j, "GET", j->secret_path, NULL, &r, err);
-    if (rc != ER_OK)
-        goto out;
-    if (r.status == 200)
-        rc = try_update(j, &r, next, err);
-    else if (r.status == 404)
-        rc = try_create(j, next, err);
-    else
-        rc = refused(j, "GET", "secrets", &r, err);
-out:
-    kube_response_free(&r);
-    return rc;
+enum er_code kube_sync_job_result(const struct kube_sync_job *j,
+                                  struct kube_sync_result *res,
+                                  struct er_error *err)
+{
+    *res = j->result;
+    if (j->result.code != ER_OK && err)
+        *err = j->err;
+    return j->result.code;
 }
 
 enum er_code kube_sync_namespace(struct kube_client *c,
                                  const struct kube_secret_spec *spec,
                                  const char *ns, bool create_namespace,
-                                 enum kube_sync_outcome *outcome, char *reason,
-                                 size_t reason_cap, struct er_error *err)
+                                 struct kube_sync_result *res,
+                                 struct er_error *err)
 {
-    struct sync_job j = {
-        .c = c,
-        .spec = spec,
-        .ns = ns,
-        .create_namespace = create_namespace,
-        .outcome = KUBE_SYNC_CREATED,
-        .reason = reason,
-        .reason_cap = reason_cap,
-    };
-    enum round next = ROUND_AGAIN;
-    enum er_code rc = ER_OK;
-    int rounds = 0;
+    struct kube_sync_job j;
+    struct kube_sync_request req;
+    struct kube_response r;
+    struct er_error net = {0};
+    enum er_code rc;
 
-    reason[0] = '\0';
-    j.collection_path = xasprintf("/api/v1/namespaces/%s/secrets", ns);
-    j.secret_path = xasprintf("%s/%s", j.collection_path, spec->name);
-    while (rc == ER_OK && next == ROUND_AGAIN) {
-        if (rounds++ == KUBE_SYNC_MAX_ROUNDS) {
-            snprintf(reason, reason_cap, "Conflict");
-            rc = er_set(err, ER_KUBE,
-                        "secret %s/%s kept changing under us: "
-                        "gave up after %d conflicting writes. Fix: check "
-                        "that no other tool writes this Secret",
-                        ns, spec->name, KUBE_SYNC_MAX_ROUNDS);
-            break;
-        }
-        if (rounds > 1)
-            log_event(LOG_DEBUG, "secret changed meanwhile; reading again",
-                      "namespace", ns, LOG_END);
-        rc = one_round(&j, &next, err);
+    kube_sync_job_init(&j, spec, ns, create_namespace);
+    while (kube_sync_job_next(&j, &req)) {
+        kube_response_init(&r);
+        if (kube_request(c, req.method, req.path, req.body, &r, &net) == ER_OK)
+            kube_sync_job_answer(&j, &r);
+        else
+            kube_sync_job_fail(&j, &net);
+        kube_response_free(&r);
     }
-    if (rc == ER_OK)
-        *outcome = j.outcome;
-    free(j.collection_path);
-    free(j.secret_path);
+    rc = kube_sync_job_result(&j, res, err);
+    kube_sync_job_free(&j);
     return rc;
 }

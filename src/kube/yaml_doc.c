@@ -48,6 +48,7 @@ struct builder {
     struct anchor *anchors;
     size_t n_anchors;
     int docs; /* documents started so far; only the first is built */
+    size_t nodes;
 };
 
 static void add_line(struct yaml_doc *d, const json_t *node, size_t line)
@@ -220,6 +221,8 @@ static enum er_code on_start(struct builder *b, const yaml_event_t *ev,
         return fail_at(b, ev->start_mark, err, "nested deeper than %d levels",
                        YAML_DOC_MAX_DEPTH);
     node = map ? json_object() : json_array();
+    if (!node)
+        return fail_at(b, ev->start_mark, err, "cannot store this value");
     add_line(b->doc, node, ev->start_mark.line + 1);
     if ((rc = place(b, node, ev->start_mark, err)) != ER_OK)
         return rc;
@@ -250,6 +253,11 @@ static enum er_code on_event(struct builder *b, const yaml_event_t *ev,
         b->docs++;
     if (b->docs != 1)
         return ER_OK;
+    if (++b->nodes > YAML_DOC_MAX_NODES)
+        return fail_at(b, ev->start_mark, err,
+                       "more than %d nodes; no real kubeconfig has that "
+                       "many",
+                       YAML_DOC_MAX_NODES);
     switch (ev->type) {
     case YAML_SCALAR_EVENT:
         return on_scalar(b, ev, err);
@@ -352,6 +360,7 @@ static void builder_free(struct builder *b)
 enum er_code yaml_doc_parse(const char *text, size_t len, const char *name,
                             struct yaml_doc **out, struct er_error *err)
 {
+    struct alloc_budget budget;
     struct builder b;
     yaml_parser_t parser;
     enum er_code rc;
@@ -366,7 +375,14 @@ enum er_code yaml_doc_parse(const char *text, size_t len, const char *name,
         return er_set(err, ER_INTERNAL, "%s: cannot start libyaml", name);
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    wipe_budget_begin(&budget, YAML_DOC_MAX_BYTES);
     rc = run(&parser, &b, err);
+    wipe_budget_end(&budget);
+    if (rc != ER_OK && budget.exceeded)
+        rc = er_set(err, ER_CONFIG,
+                    "%s: too large to read: its tree would take more than "
+                    "%u MiB",
+                    name, YAML_DOC_MAX_BYTES / (1024 * 1024));
     wipe_parser(&parser);
     yaml_parser_delete(&parser);
     builder_free(&b);

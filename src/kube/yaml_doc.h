@@ -31,6 +31,11 @@
 
 /* Nesting deeper than this is refused; kubeconfigs need 6 levels. */
 #define YAML_DOC_MAX_DEPTH 64
+/* A document with more nodes than this is refused before it costs more
+ * memory: a kubeconfig with a thousand contexts has about 20,000. */
+#define YAML_DOC_MAX_NODES 200000
+/* And the tree may not take more than this, whatever its shape. */
+#define YAML_DOC_MAX_BYTES (32u * 1024 * 1024)
 
 struct yaml_doc;
 

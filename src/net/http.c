@@ -1,4 +1,5 @@
 #include "http.h"
+#include "../core/strutil.h"
 #include "../core/wipe.h"
 #include "../core/xalloc.h"
 
@@ -9,7 +10,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define HTTP_DEFAULT_TIMEOUT_MS 30000L
 #define HTTP_CONNECT_TIMEOUT_MS 10000L
 #define HTTP_MAX_RESPONSE_HEADERS 100
 
@@ -61,15 +61,24 @@ long http_client_connections(const struct http_client *c)
     return c->connections;
 }
 
+/* What a transfer is doing, for the callbacks. */
+struct transfer {
+    struct http_response *resp;
+    size_t header_bytes;
+    const char *refusal; /* why a callback stopped the transfer */
+};
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct http_response *resp = userdata;
+    struct transfer *t = userdata;
     size_t n = size * nmemb;
 
     /* Returning less than n makes libcurl fail with CURLE_WRITE_ERROR,
      * which is how an oversized answer is refused. */
-    if (buf_add(&resp->body, ptr, n) != BUF_OK)
+    if (buf_add(&t->resp->body, ptr, n) != BUF_OK) {
+        t->refusal = "body";
         return 0;
+    }
     return n;
 }
 
@@ -111,13 +120,18 @@ static void clear_headers(struct http_response *resp)
  * new set, so only the final response's headers remain. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct http_response *resp = userdata;
+    struct transfer *t = userdata;
     size_t n = size * nmemb;
 
+    t->header_bytes += n;
+    if (t->header_bytes > HTTP_MAX_HEADER_BYTES) {
+        t->refusal = "headers";
+        return 0;
+    }
     if (n >= 5 && memcmp(ptr, "HTTP/", 5) == 0)
-        clear_headers(resp);
+        clear_headers(t->resp);
     else
-        add_response_header(resp, ptr, n);
+        add_response_header(t->resp, ptr, n);
     return n;
 }
 
@@ -148,6 +162,23 @@ static void apply_tls(CURL *curl, const struct http_settings *tls)
         curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls->insecure ? 0L : 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls->insecure ? 0L : 2L);
+}
+
+/* A CR or LF in a value would end the header and start another: the
+ * value of a token from a hostile answer could smuggle header lines into
+ * a signed request. Sources refuse such values; this is the backstop. */
+static enum er_code check_headers(const struct http_request *req,
+                                  const char *what, struct er_error *err)
+{
+    for (size_t i = 0; i < req->n_headers; i++) {
+        if (!str_has_no_controls(req->headers[i].value) ||
+            !str_has_no_controls(req->headers[i].name))
+            return er_set(err, ER_INTERNAL,
+                          "%s: refusing to send header %s, whose value holds "
+                          "a control character",
+                          what, req->headers[i].name);
+    }
+    return ER_OK;
 }
 
 static struct curl_slist *build_headers(const struct http_request *req)
@@ -192,8 +223,10 @@ static enum er_code apply_server_name(CURL *curl, const char *url,
             CURLUE_OK ||
         curl_url_set(u, CURLUPART_HOST, server_name, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_URL, effective_url, 0) != CURLUE_OK) {
+        char *shown = str_url_redacted(url);
         rc = er_set(err, ER_CONFIG, "cannot use tls-server-name %s with %s",
-                    server_name, url);
+                    server_name, shown);
+        free(shown);
         goto out;
     }
     line = xasprintf("%s:%s:%s:%s", server_name, port, host, port);
@@ -221,10 +254,19 @@ static void set_method_and_body(CURL *curl, const struct http_request *req)
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
 }
 
+/* The request's own limit, shortened to what the deadline leaves. */
+static long request_timeout_ms(const struct http_request *req)
+{
+    long ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS;
+
+    return (long)deadline_clamp_ms(req->deadline, ms);
+}
+
 static void setup_easy(struct http_client *c, const struct http_request *req,
-                       struct http_response *resp)
+                       struct transfer *t, char *errbuf)
 {
     CURL *curl = c->curl;
+    long timeout = request_timeout_ms(req);
 
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, req->url);
@@ -232,17 +274,60 @@ static void setup_easy(struct http_client *c, const struct http_request *req,
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "ecr-renew/" ECR_RENEW_VERSION);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     req->timeout_ms > 0 ? req->timeout_ms
-                                         : HTTP_DEFAULT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(
+        curl, CURLOPT_CONNECTTIMEOUT_MS,
+        timeout < HTTP_CONNECT_TIMEOUT_MS ? timeout : HTTP_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT,
+                     HTTP_STALL_BYTES_PER_SECOND);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_SECONDS);
+    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                     (curl_off_t)t->resp->body.cap);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, resp);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
     apply_tls(curl, &c->tls);
     set_method_and_body(curl, req);
+}
+
+/* Says why a transfer failed, in words an operator can act on. */
+static enum er_code transfer_failed(const struct http_request *req,
+                                    const char *what, const struct transfer *t,
+                                    CURLcode cc, const char *errbuf,
+                                    struct er_error *err)
+{
+    char *url = str_url_redacted(req->url);
+    const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
+    enum er_code rc;
+
+    if (t->refusal && strcmp(t->refusal, "body") == 0)
+        rc = er_set(err, ER_NETWORK,
+                    "%s %s: the answer is larger than %zu KiB, more than a "
+                    "real one needs; refused it",
+                    what, url, t->resp->body.cap / 1024);
+    else if (cc == CURLE_FILESIZE_EXCEEDED)
+        rc = er_set(err, ER_NETWORK,
+                    "%s %s: the answer announces more than %zu KiB, more "
+                    "than a real one needs; refused it",
+                    what, url, t->resp->body.cap / 1024);
+    else if (t->refusal || cc == CURLE_OUT_OF_MEMORY)
+        rc = er_set(err, ER_NETWORK,
+                    "%s %s: the answer's headers are larger than %u KiB (or "
+                    "one header line is over 100 KiB); refused it",
+                    what, url, HTTP_MAX_HEADER_BYTES / 1024);
+    else if (cc == CURLE_OPERATION_TIMEDOUT && deadline_passed(req->deadline))
+        rc = deadline_error(req->deadline, what, err);
+    else if (cc == CURLE_OPERATION_TIMEDOUT)
+        rc = er_set(err, ER_NETWORK,
+                    "%s %s: %s (no answer in time, or the answer stalled)",
+                    what, url, detail);
+    else
+        rc = er_set(err, ER_NETWORK, "%s %s: %s", what, url, detail);
+    free(url);
+    return rc;
 }
 
 /* Empties a response for another attempt, keeping body's flags. */
@@ -256,16 +341,21 @@ static void response_reset(struct http_response *resp)
 enum er_code http_do(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct er_error *err)
 {
-    struct curl_slist *headers = build_headers(req);
-    struct curl_slist *connect_to = NULL;
-    char *effective_url = NULL;
     const char *what = req->what ? req->what : req->method;
+    struct transfer t = {.resp = resp};
+    struct curl_slist *headers = NULL, *connect_to = NULL;
+    char *effective_url = NULL, errbuf[CURL_ERROR_SIZE] = "";
     long new_conns = 0;
-    enum er_code rc = ER_OK;
+    enum er_code rc;
     CURLcode cc;
 
     response_reset(resp);
-    setup_easy(c, req, resp);
+    if ((rc = check_headers(req, what, err)) != ER_OK)
+        return rc;
+    if (deadline_passed(req->deadline))
+        return deadline_error(req->deadline, what, err);
+    headers = build_headers(req);
+    setup_easy(c, req, &t, errbuf);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
     if (c->tls.server_name) {
         rc = apply_server_name(c->curl, req->url, c->tls.server_name,
@@ -278,9 +368,7 @@ enum er_code http_do(struct http_client *c, const struct http_request *req,
     curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &new_conns);
     c->connections += new_conns;
     if (cc != CURLE_OK) {
-        rc = er_set(err, ER_NETWORK, "%s %s: %s", what, req->url,
-                    cc == CURLE_WRITE_ERROR ? "answer too large"
-                                            : curl_easy_strerror(cc));
+        rc = transfer_failed(req, what, &t, cc, errbuf, err);
         goto out;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -288,6 +376,7 @@ out:
     /* Drop references to the caller's body and headers before they go. */
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
     free_headers(headers);
     curl_slist_free_all(connect_to);
     curl_free(effective_url);
@@ -328,8 +417,11 @@ enum er_code http_url_parse(const char *url, struct http_url *out,
     struct http_url parts = {0};
 
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        char *shown = str_url_redacted(url);
+        enum er_code rc = er_set(err, ER_USAGE, "invalid URL: %s", shown);
+        free(shown);
         curl_url_cleanup(u);
-        return er_set(err, ER_USAGE, "invalid URL: %s", url);
+        return rc;
     }
     parts.scheme = url_part(u, CURLUPART_SCHEME, 0);
     parts.host = url_part(u, CURLUPART_HOST, 0);

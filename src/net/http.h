@@ -17,6 +17,7 @@
 #define ECR_RENEW_NET_HTTP_H
 
 #include "../core/buf.h"
+#include "../core/deadline.h"
 #include "../core/err.h"
 
 #include <stdbool.h>
@@ -42,15 +43,26 @@ struct http_header {
 
 struct http_request {
     const char *method;
-    const char *url;
-    const struct http_header *headers;
+    const char *url; /* may hold userinfo: messages show it redacted */
+    const struct http_header *headers; /* values free of control chars */
     size_t n_headers;
     const char *body;
     size_t body_len;
-    long timeout_ms; /* whole request; 0 means 30 s */
+    long timeout_ms; /* whole request; 0 means HTTP_DEFAULT_TIMEOUT_MS */
+    const struct deadline *deadline; /* shortens every timeout; may be NULL */
     const char
         *what; /* names the call in errors: "ECR GetAuthorizationToken" */
 };
+
+#define HTTP_DEFAULT_TIMEOUT_MS 30000L
+/* A transfer slower than this many bytes a second, for this long, has
+ * stalled and is abandoned, whatever time is left: no real answer trickles
+ * in a byte at a time. */
+#define HTTP_STALL_BYTES_PER_SECOND 10L
+#define HTTP_STALL_SECONDS 20L
+/* The most response headers a real answer has: a peer sending more is
+ * refused rather than buffered. */
+#define HTTP_MAX_HEADER_BYTES (64u * 1024)
 
 struct http_response_header {
     char *name; /* lower case */
@@ -71,9 +83,13 @@ struct http_client *http_client_new(const struct http_settings *settings);
 void http_client_free(struct http_client *c);
 
 /* Performs one request. Network-level failures (DNS, connect, TLS,
- * timeout, a dropped connection) return ER_NETWORK; any HTTP status,
- * including 4xx and 5xx, is a success at this level and is left to the
- * caller to judge. resp->body must be initialised by the caller. */
+ * timeout, a stalled or dropped connection, a deadline that passed) and
+ * answers larger than resp->body's cap or HTTP_MAX_HEADER_BYTES return
+ * ER_NETWORK with a message naming the call and the URL (userinfo
+ * redacted); any HTTP status, including 4xx and 5xx, is a success at this
+ * level and is left to the caller to judge. A header value holding a
+ * control character is never sent (ER_INTERNAL: its source should have
+ * refused it). resp->body must be initialised by the caller. */
 enum er_code http_do(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct er_error *err) ER_CHECK;
 

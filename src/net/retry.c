@@ -1,6 +1,8 @@
 #include "retry.h"
+#include "../core/log.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 const struct retry_policy retry_default_policy = {5, 200, 20000};
@@ -36,4 +38,23 @@ long retry_after_header_ms(const char *value)
         secs = secs * 10 + (*p - '0');
     }
     return secs * 1000;
+}
+
+enum er_code retry_wait(const struct retry_policy *p, const struct clock *c,
+                        const struct deadline *d, const struct retry_step *s,
+                        struct er_error *err)
+{
+    long ms =
+        retry_delay_ms(p, s->retry, c->random01(c->ctx), s->retry_after_ms);
+    char wait[24];
+
+    /* The server's own word counts, not the capped wait: asking for a
+     * day when minutes are left means this run cannot succeed. */
+    if (s->retry_after_ms >= 0 && s->retry_after_ms >= deadline_left_ms(d))
+        return deadline_sleep(d, c, s->retry_after_ms,
+                              "the server's Retry-After", s->what, err);
+    snprintf(wait, sizeof(wait), "%ld", ms);
+    log_event(LOG_WARN, s->log_msg, "what", s->what, "reason", s->why,
+              "wait_ms", wait, LOG_END);
+    return deadline_sleep(d, c, ms, "backoff", s->what, err);
 }

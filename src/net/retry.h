@@ -10,6 +10,10 @@
 #ifndef ECR_RENEW_NET_RETRY_H
 #define ECR_RENEW_NET_RETRY_H
 
+#include "../core/clock.h"
+#include "../core/deadline.h"
+#include "../core/err.h"
+
 struct retry_policy {
     int max_attempts; /* total tries, including the first */
     long base_delay_ms;
@@ -27,5 +31,22 @@ long retry_delay_ms(const struct retry_policy *p, int retry, double random01,
 /* Parses a Retry-After header given in seconds ("3"); returns -1 when
  * absent or unusable (HTTP dates are not used by AWS or Kubernetes). */
 long retry_after_header_ms(const char *value);
+
+/* One wait between attempts. */
+struct retry_step {
+    int retry;           /* 1 = the first retry */
+    long retry_after_ms; /* the server's Retry-After, or -1 */
+    const char *log_msg; /* "retrying AWS call" */
+    const char *what;    /* "GET /api/v1/...": for the log and errors */
+    const char *why;     /* "HTTP 429" */
+};
+
+/* Waits before a retry on clock, as retry_delay_ms says, logging what and
+ * why. A server's Retry-After longer than the time the deadline leaves
+ * fails at once (ER_NETWORK, naming what the server asked for), as does
+ * any wait once the deadline has passed. */
+enum er_code retry_wait(const struct retry_policy *p, const struct clock *c,
+                        const struct deadline *d, const struct retry_step *s,
+                        struct er_error *err) ER_CHECK;
 
 #endif

@@ -11,6 +11,8 @@
 #ifndef ECR_RENEW_REGISTRY_DOCKERCFG_H
 #define ECR_RENEW_REGISTRY_DOCKERCFG_H
 
+#include "../core/err.h"
+
 #include <stddef.h>
 
 struct dockercfg_entry {
@@ -19,7 +21,11 @@ struct dockercfg_entry {
     const char *password;
 };
 
-/* Builds the document; a host given twice keeps its last entry. */
-char *dockercfg_build(const struct dockercfg_entry *entries, size_t n);
+/* Builds the document into *out; a host given twice keeps its last
+ * entry. ER_PARSE, naming the host, when a value is not UTF-8 text and so
+ * cannot be written as JSON: it would otherwise vanish from the
+ * document. */
+enum er_code dockercfg_build(const struct dockercfg_entry *entries, size_t n,
+                             char **out, struct er_error *err) ER_CHECK;
 
 #endif

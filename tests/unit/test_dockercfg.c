@@ -44,10 +44,20 @@ static void expect_auth(const char *auth, const char *user, const char *pw)
     buf_free(&want);
 }
 
+static char *build(const struct dockercfg_entry *e, size_t n)
+{
+    struct er_error err;
+    char *doc = NULL;
+
+    if (dockercfg_build(e, n, &doc, &err) != ER_OK)
+        fail_msg("dockercfg_build: %s", err.msg);
+    return doc;
+}
+
 static void dockercfg_build__one_registry__exact_document(void **state)
 {
     struct dockercfg_entry e = {HOST, "AWS", "test-password-not-real"};
-    char *doc = dockercfg_build(&e, 1);
+    char *doc = build(&e, 1);
 
     assert_string_equal(doc,
                         "{\"auths\":{\"" HOST "\":{"
@@ -70,7 +80,7 @@ static void dockercfg_build__long_password__auth_not_wrapped(void **state)
     for (size_t i = 0; i < sizeof(pw) - 1; i++)
         pw[i] = "eyJwYXlsb2FkIjoi+/="[i % 19];
     pw[sizeof(pw) - 1] = '\0';
-    doc = dockercfg_build(&e, 1);
+    doc = build(&e, 1);
     assert_null(strchr(doc, '\n'));
     assert_null(strstr(doc, "\\n"));
     root = load(doc);
@@ -89,7 +99,7 @@ static void dockercfg_build__duplicate_host__last_entry_kept(void **state)
         {"222222222222.dkr.ecr.eu-west-1.amazonaws.com", "AWS", "other"},
         {HOST, "AWS", "new-password"},
     };
-    char *doc = dockercfg_build(e, 3);
+    char *doc = build(e, 3);
     json_t *root = load(doc);
 
     assert_int_equal(json_object_size(json_object_get(root, "auths")), 2);
@@ -107,7 +117,7 @@ static void dockercfg_build__duplicate_host__last_entry_kept(void **state)
 static void dockercfg_build__json_special_characters__escaped(void **state)
 {
     struct dockercfg_entry e = {HOST, "AWS", "p\"w\\d/\t"};
-    char *doc = dockercfg_build(&e, 1);
+    char *doc = build(&e, 1);
     json_t *root = load(doc);
 
     assert_string_equal(entry_field(root, HOST, "password"), "p\"w\\d/\t");
@@ -118,10 +128,23 @@ static void dockercfg_build__json_special_characters__escaped(void **state)
 
 static void dockercfg_build__no_entries__empty_auths(void **state)
 {
-    char *doc = dockercfg_build(NULL, 0);
+    char *doc = build(NULL, 0);
 
     assert_string_equal(doc, "{\"auths\":{}}");
     wipe_free_str(doc);
+}
+
+static void dockercfg_build__password_not_utf8__refused(void **state)
+{
+    struct dockercfg_entry e = {HOST, "AWS", "bad\xff\xfepassword"};
+    struct er_error err;
+    char *doc = NULL;
+
+    assert_int_equal(dockercfg_build(&e, 1, &doc, &err), ER_PARSE);
+    assert_null(doc);
+    assert_contains(err.msg, HOST);
+    assert_contains(err.msg, "not UTF-8");
+    assert_not_contains(err.msg, "password");
 }
 
 int main(void)
@@ -132,6 +155,7 @@ int main(void)
         cmocka_unit_test(dockercfg_build__duplicate_host__last_entry_kept),
         cmocka_unit_test(dockercfg_build__json_special_characters__escaped),
         cmocka_unit_test(dockercfg_build__no_entries__empty_auths),
+        cmocka_unit_test(dockercfg_build__password_not_utf8__refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -141,7 +141,7 @@ static void kube_exec_parse__garbage__error_without_echo(void **state)
     struct er_error err;
 
     assert_int_equal(parse("token SECRET-GARBAGE", V1, &c, &err), ER_PARSE);
-    assert_contains(err.msg, "not an ExecCredential JSON object");
+    assert_contains(err.msg, "its output is not JSON (line 1");
     assert_not_contains(err.msg, "SECRET");
     assert_int_equal(parse("", V1, &c, &err), ER_PARSE);
     assert_int_equal(parse("[1,2]", V1, &c, &err), ER_PARSE);
@@ -256,7 +256,7 @@ static void kube_exec_run__script__token_env_and_info(void **state)
     cfg.provide_cluster_info = true;
     t.server = "https://k.example";
     t.ca_file = ca_file; /* read and passed on as data */
-    if (kube_exec_run(&cfg, &t, &c, &err) != ER_OK)
+    if (kube_exec_run(&cfg, &t, NULL, &c, &err) != ER_OK)
         fail_msg("%s", err.msg);
     assert_string_equal(c.token, "tok-arg-one");
     assert_int_equal(c.expiration, 1893456000);
@@ -280,7 +280,7 @@ static void kube_exec_run__exit_1__status_and_hint(void **state)
     struct er_error err;
 
     init_cfg(&cfg, env, cmd);
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_KUBE);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_KUBE);
     assert_contains(err.msg, cmd);
     assert_contains(err.msg, "exited with status 1");
     assert_contains(err.msg, "pip install awscli");
@@ -296,12 +296,12 @@ static void kube_exec_run__missing_command__install_hint(void **state)
     struct er_error err;
 
     init_cfg(&cfg, env, "ecr-renew-no-such-plugin");
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_CONFIG);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_CONFIG);
     assert_contains(err.msg, "ecr-renew-no-such-plugin cannot be run");
     assert_contains(err.msg, "not found in PATH");
     assert_contains(err.msg, "pip install awscli");
     init_cfg(&cfg, env, "/nonexistent/dir/plugin");
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_CONFIG);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_CONFIG);
     assert_contains(err.msg, "pip install awscli");
 }
 
@@ -316,9 +316,10 @@ static void kube_exec_run__bad_output__parse_error(void **state)
     struct er_error err;
 
     init_cfg(&cfg, env, cmd);
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_PARSE);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_PARSE);
     assert_contains(err.msg, "exec plugin ");
-    assert_contains(err.msg, "not an ExecCredential");
+    assert_contains(err.msg, "-plugin: its output is not JSON");
+    assert_not_contains(err.msg, ": :");
     assert_not_contains(err.msg, "SECRET");
     free(cmd);
 }
@@ -334,7 +335,7 @@ static void kube_exec_run__too_much_output__refused(void **state)
     struct er_error err;
 
     init_cfg(&cfg, env, cmd);
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_PARSE);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_PARSE);
     assert_contains(err.msg, "printed more than");
     free(cmd);
 }
@@ -356,9 +357,9 @@ static void kube_exec_run__hangs__killed_after_timeout(void **state)
 
     setenv("ECR_RENEW_EXEC_TIMEOUT", "1", 1);
     init_cfg(&cfg, env, cmd);
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_KUBE);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_KUBE);
     unsetenv("ECR_RENEW_EXEC_TIMEOUT");
-    assert_contains(err.msg, "did not finish within 1 s;");
+    assert_contains(err.msg, "did not finish within 1s; killed it");
     assert_true(time(NULL) - start < 10);
     free(cmd);
 }
@@ -373,7 +374,7 @@ static void kube_exec_run__interactive_always__refused(void **state)
 
     init_cfg(&cfg, env, "/bin/true");
     cfg.interactive_mode = "Always";
-    assert_int_equal(kube_exec_run(&cfg, &t, &c, &err), ER_CONFIG);
+    assert_int_equal(kube_exec_run(&cfg, &t, NULL, &c, &err), ER_CONFIG);
     assert_contains(err.msg, "interactiveMode Always");
 }
 

@@ -122,15 +122,31 @@ static void imds_parse_credentials__bad_expiration__refused(void **state)
 {
     parse_refused("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"test-secret\","
                   "\"Expiration\":\"soon\"}",
-                  ER_PARSE, "Expiration \"soon\" is not a date");
+                  ER_PARSE, "Expiration is not an RFC 3339 time");
+    parse_refused("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"test-secret\","
+                  "\"Expiration\":\"1969-12-31T23:59:59Z\"}",
+                  ER_PARSE, "between 2000 and 9999");
+}
+
+static void imds_parse_credentials__control_characters__refused(void **s)
+{
+    parse_refused("{\"AccessKeyId\":\"A\",\"SecretAccessKey\":\"test-secret\","
+                  "\"Token\":\"tok\\r\\nX-Injected: 1\"}",
+                  ER_PARSE, "session token holds a control character");
+    parse_refused("{\"AccessKeyId\":\"A\\n\",\"SecretAccessKey\":"
+                  "\"test-secret\"}",
+                  ER_PARSE, "access key id holds a control character");
+    parse_refused("{\"Code\":\"\\u001b[31mFail\\nforged line\",\"AccessKeyId\":"
+                  "\"A\",\"SecretAccessKey\":\"test-secret\"}",
+                  ER_AWS, "Code \" [31mFail forged line\"");
 }
 
 static void imds_parse_credentials__not_an_object__refused(void **state)
 {
-    parse_refused("", ER_PARSE, "not a JSON object");
+    parse_refused("", ER_PARSE, "is empty, not JSON");
     parse_refused("[]", ER_PARSE, "not a JSON object");
-    parse_refused("<html>", ER_PARSE, "not a JSON object");
-    parse_refused("{\"AccessKeyId\":", ER_PARSE, "not a JSON object");
+    parse_refused("<html>", ER_PARSE, "is not JSON");
+    parse_refused("{\"AccessKeyId\":", ER_PARSE, "is not JSON");
 }
 
 int main(void)
@@ -144,6 +160,7 @@ int main(void)
         cmocka_unit_test(imds_parse_credentials__missing_keys__refused),
         cmocka_unit_test(imds_parse_credentials__bad_expiration__refused),
         cmocka_unit_test(imds_parse_credentials__not_an_object__refused),
+        cmocka_unit_test(imds_parse_credentials__control_characters__refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -99,6 +99,30 @@ static void retry_after_header_ms__unusable__minus_one(void **state)
             fail_msg("Retry-After \"%s\" was accepted", bad[i]);
 }
 
+static void retry_wait__retry_after_past_deadline__fails_at_once(void **s)
+{
+    struct test_clock tc;
+    struct deadline d;
+    struct er_error err;
+    struct retry_step day = {1, 86400000, "retrying", "GET /api/v1/namespaces",
+                             "HTTP 429"};
+    struct retry_step secs = {1, 3000, "retrying", "GET /api/v1/namespaces",
+                              "HTTP 429"};
+    struct retry_step backoff = {2, -1, "retrying", "x", "HTTP 500"};
+
+    (void)s;
+    test_clock_init(&tc, 1767225600);
+    deadline_start(&d, &tc.clock, 300000, "--timeout");
+    assert_int_equal(retry_wait(&policy, &tc.clock, &d, &day, &err),
+                     ER_NETWORK);
+    assert_int_equal(tc.slept_ms, 0);
+    assert_contains(err.msg, "Retry-After asks to wait 24h0m0s");
+    assert_int_equal(retry_wait(&policy, &tc.clock, &d, &secs, &err), ER_OK);
+    assert_int_equal(tc.slept_ms, 3000);
+    assert_int_equal(retry_wait(&policy, &tc.clock, &d, &backoff, &err), ER_OK);
+    assert_int_equal(tc.slept_ms, 3000 + 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +136,7 @@ int main(void)
         cmocka_unit_test(retry_delay_ms__retry_after_beyond_cap__capped),
         cmocka_unit_test(retry_after_header_ms__seconds__milliseconds),
         cmocka_unit_test(retry_after_header_ms__unusable__minus_one),
+        cmocka_unit_test(retry_wait__retry_after_past_deadline__fails_at_once),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

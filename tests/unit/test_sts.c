@@ -177,7 +177,23 @@ static void sts_parse_credentials__bad_expiration__parse_error(void **state)
                    "<SecretAccessKey>test-secret-key</SecretAccessKey>"
                    "<SessionToken>t</SessionToken>"
                    "<Expiration>tomorrow</Expiration></Credentials></r>",
-                   ER_PARSE, "Expiration \"tomorrow\" is not a date");
+                   ER_PARSE, "Expiration \"tomorrow\" is not an RFC 3339");
+}
+
+static void sts_parse_credentials__smuggled_header__refused(void **state)
+{
+    expect_refused("<r><Credentials><AccessKeyId>A</AccessKeyId>"
+                   "<SecretAccessKey>test-secret-key</SecretAccessKey>"
+                   "<SessionToken>t&#13;&#10;X-Injected: 1</SessionToken>"
+                   "<Expiration>2026-01-01T01:00:00Z</Expiration>"
+                   "</Credentials></r>",
+                   ER_PARSE, "session token holds a control character");
+    expect_refused("<r><Credentials><AccessKeyId>A</AccessKeyId>"
+                   "<SecretAccessKey>test-secret-key</SecretAccessKey>"
+                   "<SessionToken>t</SessionToken>"
+                   "<Expiration>2026-01-01T01:00:00Z&#10;2026 error forged"
+                   "</Expiration></Credentials></r>",
+                   ER_PARSE, "Expiration \"2026-01-01T01:00:00Z 2026 error");
 }
 
 static void sts_parse_credentials__not_xml__parse_error(void **state)
@@ -201,6 +217,7 @@ int main(void)
             sts_parse_credentials__missing_credentials__parse_error),
         cmocka_unit_test(sts_parse_credentials__bad_expiration__parse_error),
         cmocka_unit_test(sts_parse_credentials__not_xml__parse_error),
+        cmocka_unit_test(sts_parse_credentials__smuggled_header__refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
