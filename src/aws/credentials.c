@@ -7,12 +7,13 @@
 #include <string.h>
 
 enum er_code aws_credentials_check(const struct aws_credentials *c,
-                                   const char *from, struct er_error *err)
+                                   const char *from, enum er_code code,
+                                   struct er_error *err)
 {
     const char *bad = NULL;
 
     if (!c->access_key_id || !*c->access_key_id)
-        return er_set(err, ER_PARSE, "%s: the access key id is empty", from);
+        return er_set(err, code, "%s: the access key id is empty", from);
     if (!str_has_no_controls(c->access_key_id))
         bad = "access key id";
     else if (!c->secret_access_key ||
@@ -21,13 +22,13 @@ enum er_code aws_credentials_check(const struct aws_credentials *c,
     else if (c->session_token && !str_has_no_controls(c->session_token))
         bad = "session token";
     if (bad)
-        return er_set(err, ER_PARSE,
+        return er_set(err, code,
                       "%s: the %s holds a control character (a line break?); "
                       "refusing to use it, as it would add header lines to "
                       "every request signed with it",
                       from, bad);
     if (c->expiration && !time_is_sane((double)c->expiration))
-        return er_set(err, ER_PARSE, "%s: the expiry is out of range", from);
+        return er_set(err, code, "%s: the expiry is out of range", from);
     return ER_OK;
 }
 

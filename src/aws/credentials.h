@@ -25,10 +25,11 @@ void aws_credentials_free(struct aws_credentials *c);
  * environment) before anything is signed or sent with them: an access
  * key id, a secret key and a session token free of control characters
  * (CR or LF would smuggle header lines into every signed request), and
- * an expiry, if any, within the sane range. ER_PARSE naming from and the
- * field, never a value. */
+ * an expiry, if any, within the sane range. On failure returns code
+ * (ER_PARSE for an answer, ER_CONFIG for the environment or a file),
+ * naming from and the field, never a value. */
 enum er_code aws_credentials_check(const struct aws_credentials *c,
-                                   const char *from,
+                                   const char *from, enum er_code code,
                                    struct er_error *err) ER_CHECK;
 
 #endif

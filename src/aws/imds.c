@@ -191,7 +191,7 @@ static enum er_code parse_fields(json_t *root, struct aws_credentials *out,
             .session_token = token && *token ? xstrdup(token) : NULL,
             .expiration = when,
         };
-        rc = aws_credentials_check(&c, "credentials answer", err);
+        rc = aws_credentials_check(&c, "credentials answer", ER_PARSE, err);
         if (rc == ER_OK)
             *out = c;
         else

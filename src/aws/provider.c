@@ -345,8 +345,8 @@ static enum er_code assume_profile_role(struct aws_provider *p,
         return web_identity(p, role, token_file, a.session_name, out, err);
     if ((rc = source_credentials(p, name, depth, &source, err)) != ER_OK)
         return rc;
-    if ((rc = aws_credentials_check(&source, "source credentials", err)) !=
-        ER_OK)
+    if ((rc = aws_credentials_check(&source, "source credentials", ER_CONFIG,
+                                    err)) != ER_OK)
         er_wrap(err, "profile %s", name);
     else if (!p->region)
         rc = er_set(err, ER_USAGE,
@@ -465,6 +465,12 @@ static enum er_code nothing_found(const struct outcome *o, struct er_error *err)
     return rc;
 }
 
+static bool source_is_local(int source)
+{
+    return strcmp(sources[source].name, "environment") == 0 ||
+           strcmp(sources[source].name, "shared files") == 0;
+}
+
 /* Whatever a source handed over is checked before it signs anything,
  * and is of no use once expired. */
 static enum er_code check_fetched(struct aws_provider *p,
@@ -475,7 +481,10 @@ static enum er_code check_fetched(struct aws_provider *p,
     enum er_code rc;
 
     snprintf(what, sizeof(what), "%s credentials", sources[source].name);
-    rc = aws_credentials_check(c, what, err);
+    /* The environment and the files are the user's to fix; the rest came
+     * in an answer. */
+    rc = aws_credentials_check(
+        c, what, source_is_local(source) ? ER_CONFIG : ER_PARSE, err);
     if (rc == ER_OK && c->expiration &&
         c->expiration <= clock_now(p->c->clock)) {
         time_format_rfc3339(c->expiration, until);

@@ -81,7 +81,8 @@ enum er_code sts_parse_credentials(const char *xml, size_t len,
             .expiration = expiration,
         };
         v[0] = v[1] = v[2] = NULL;
-        rc = aws_credentials_check(&c, "the answer's Credentials", err);
+        rc = aws_credentials_check(&c, "the answer's Credentials", ER_PARSE,
+                                   err);
         if (rc == ER_OK)
             *out = c;
         else

@@ -23,7 +23,8 @@ enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
                               struct er_error *err) ER_CHECK;
 
 /* The budget for a document of up to cap bytes of typical JSON: real
- * answers need about 4 to 8 times their size as jansson nodes. */
-#define JSON_LIMIT_BUDGET(cap) ((size_t)(cap)*8 + 64 * 1024)
+ * answers, mostly strings, need 1 to 3 times their size as jansson
+ * nodes; tiny objects need 30 to 80 times. */
+#define JSON_LIMIT_BUDGET(cap) ((size_t)(cap)*4 + 64 * 1024)
 
 #endif

@@ -32,8 +32,8 @@
 
 /* One object (a Secret is at most 1 MiB of data, 1.4 MiB as base64). */
 #define KUBE_OBJECT_CAP (4u * 1024 * 1024)
-/* One page of a list (KUBE_LIST_PAGE_SIZE items). */
-#define KUBE_LIST_PAGE_CAP (8u * 1024 * 1024)
+/* One page of a list (KUBE_LIST_PAGE_SIZE items of a few KiB). */
+#define KUBE_LIST_PAGE_CAP (4u * 1024 * 1024)
 #define KUBE_LIST_PAGE_SIZE 500
 /* kube-apiserver refuses request bodies larger than 3 MiB. */
 #define KUBE_REQUEST_MAX (3u * 1024 * 1024)
