@@ -111,16 +111,21 @@ bool time_is_sane(double t)
            t <= (double)TIME_SANE_MAX;
 }
 
-/* Microseconds per unit; the longest spelling first so "ms" is not "m". */
+/* Nanoseconds per unit; the longest spelling first so "ms" is not "m". */
 static const struct {
     const char *name;
-    long double us;
+    long long ns;
 } duration_units[] = {
-    {"ns", 0.001L}, {"us", 1.0L}, {"\xc2\xb5s", 1.0L}, {"ms", 1e3L},
-    {"s", 1e6L},    {"m", 60e6L}, {"h", 3600e6L},
+    {"ns", 1LL},
+    {"us", 1000LL},
+    {"\xc2\xb5s", 1000LL},
+    {"ms", 1000000LL},
+    {"s", 1000000000LL},
+    {"m", 60000000000LL},
+    {"h", 3600000000000LL},
 };
 
-static int read_unit(const char **p, long double *us)
+static int read_unit(const char **p, long long *ns)
 {
     for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]);
          i++) {
@@ -128,35 +133,48 @@ static int read_unit(const char **p, long double *us)
         if (strncmp(*p, duration_units[i].name, n) == 0 &&
             !isalpha((unsigned char)(*p)[n])) {
             *p += n;
-            *us = duration_units[i].us;
+            *ns = duration_units[i].ns;
             return 0;
         }
     }
     return -1;
 }
 
-/* One "<number><unit>" term, in microseconds. */
-static int read_term(const char **p, long double *us)
+/* Whole nanoseconds are counted exactly, so a duration printed by
+ * duration_format reads back the same. Digits past the ninth after the
+ * point cannot add a nanosecond to any unit but hours and are dropped;
+ * a number too large for the range is refused. */
+#define DURATION_MAX_NS (100LL * 3600 * 1000000000LL)
+
+/* One "<number><unit>" term, in nanoseconds. */
+static int read_term(const char **p, long long *ns)
 {
-    long double v = 0, scale = 1, unit;
+    long long whole = 0, frac = 0, scale = 1, unit;
     bool digits = false;
 
-    for (; isdigit((unsigned char)**p); (*p)++, digits = true)
-        v = v * 10 + (**p - '0');
-    if (**p == '.') {
-        for ((*p)++; isdigit((unsigned char)**p); (*p)++, digits = true)
-            v += (**p - '0') * (scale /= 10);
+    for (; isdigit((unsigned char)**p); (*p)++, digits = true) {
+        if (whole > DURATION_MAX_NS)
+            return -1;
+        whole = whole * 10 + (**p - '0');
     }
-    if (!digits || read_unit(p, &unit) != 0)
+    if (**p == '.') {
+        for ((*p)++; isdigit((unsigned char)**p); (*p)++, digits = true) {
+            if (scale < 1000000000LL) {
+                frac = frac * 10 + (**p - '0');
+                scale *= 10;
+            }
+        }
+    }
+    if (!digits || read_unit(p, &unit) != 0 || whole > DURATION_MAX_NS / unit)
         return -1;
-    *us = v * unit;
+    *ns = whole * unit + (long long)((__int128)frac * unit / scale);
     return 0;
 }
 
 int duration_parse(const char *s, long long max_ms, long long *ms)
 {
     const char *p = s;
-    long double total = 0, term;
+    long long total = 0, term;
 
     if (!s || !*s)
         return -1;
@@ -164,12 +182,12 @@ int duration_parse(const char *s, long long max_ms, long long *ms)
         if (read_term(&p, &term) != 0)
             return -1;
         total += term;
-        if (total / 1000 > (long double)max_ms)
+        if (total / 1000000 > max_ms)
             return -1;
     }
-    if (total < 1000)
+    if (total < 1000000)
         return -1;
-    *ms = (long long)(total / 1000);
+    *ms = total / 1000000;
     return 0;
 }
 
