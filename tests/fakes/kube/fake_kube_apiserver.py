@@ -7,7 +7,10 @@ such as ecr-renew) to be exercised against it: HTTPS + HTTP/1.1 keep-alive,
 bearer-token and client-certificate authentication, a simplified RBAC, JSON
 discovery, a generic object store with resourceVersion/uid semantics, the
 validation rules a pull-secret writer runs into, kube-shaped Status errors,
-watch, and an admin API under /_fake/ for fault injection and introspection.
+list + watch as an informer uses them (bookmarks, selector transitions, a
+bounded history with 410 Expired), Leases for leader election, core/v1
+Events, ServiceAccounts and Pods with ServiceAccount admission, and an admin
+API under /_fake/ for fault injection, watch settings and introspection.
 
 Run `fake_kube_apiserver.py --help`; the config format is described at
 `load_config` and in README.md beside this file.
@@ -17,6 +20,7 @@ Only the Python 3.11 standard library plus `cryptography` and PyYAML are used.
 Known deviations from a real kube-apiserver (a client could notice these):
 - Wire: JSON (and YAML request bodies) only.  A protobuf or CBOR body gets 415;
   an Accept that allows only protobuf gets 406.  HTTP/1.1 only (ALPN offers no h2).
+  JSON is written like Go's encoder (compact, UTF-8, <, > and & escaped).
 - Client certificates are checked during the TLS handshake (Python ssl), so an
   untrusted or expired certificate fails the handshake.  kube-apiserver uses
   RequestClientCert and answers 401 instead.  One CA signs both the serving
@@ -24,35 +28,78 @@ Known deviations from a real kube-apiserver (a client could notice these):
 - Requests without credentials get 401 unless "anonymous": true is set;
   kube-apiserver's default is anonymous-auth=true, which gives a 403 as
   system:anonymous.
-- Authorization: simplified config rules plus the stored RBAC objects.  Not
-  modelled: aggregated ClusterRoles, the built-in ClusterRoles (cluster-admin,
-  edit, view, ...) unless they are seeded, nonResourceURLs rules, the
-  escalate and bind checks, and impersonation.  Forbidden messages never carry
-  an "RBAC: ..." reason suffix.
+- Authorization: simplified config rules plus the stored RBAC objects (a list
+  or watch with fieldSelector=metadata.name=<n> is authorised for <n>, as in
+  kube).  Not modelled: aggregated ClusterRoles, the built-in ClusterRoles
+  (cluster-admin, edit, view, ...) unless they are seeded, nonResourceURLs
+  rules, the escalate and bind checks, and impersonation.  Forbidden messages
+  never carry an "RBAC: ..." reason suffix.
 - Discovery is the legacy, unaggregated kind (kubectl falls back to it) and
   lists only the kinds in KINDS.  OpenAPI v2 and v3 describe only the PATCH
   operations and their query parameters, which is enough for kubectl's
   field-validation probe.  There are no schemas, so `kubectl explain` fails.
-- fieldValidation is accepted and ignored: unknown or ill-typed fields are
-  stored and returned, not rejected (Strict) or pruned.
+- fieldValidation is accepted and ignored: unknown fields are stored and
+  returned, not rejected (Strict) or pruned.  Wrong JSON types get Go's 400
+  decode error only for Lease, Event and a few Pod fields (see go_decode);
+  elsewhere they are stored as sent.
 - Strategic merge patch uses merge keys looked up by field name (containers
   by name, env by name, ports by containerPort or port, ...), not by Go
-  struct tags.  apply-patch+yaml (server-side apply) is a strategic merge
-  into the live object: field ownership, apply conflicts and the removal of
-  fields dropped from the applied config are not modelled, and managedFields
-  entries are simplified.
-- Nothing runs: Jobs, CronJobs and Deployments never progress, and their
-  status changes only through /status.  Deletion is immediate: finalizers,
-  grace periods, propagationPolicy and garbage collection are ignored.  The
-  exception is namespaces, which go Terminating and are emptied and removed
-  after namespaceTerminationSeconds (0 by default).
-- Defaulting and validation cover what pull-secret, RBAC and CronJob
-  manifests exercise (see validate_* and default_*), not the full API.  Go's
-  JSON error texts are reproduced for common syntax errors only.
-- Watch: ?watch=true with a 5000-event replay buffer (410 Expired when the
-  resourceVersion is older than that), no bookmarks, no legacy /watch/
-  paths.  Lists ignore resourceVersion and resourceVersionMatch, and continue
-  tokens never expire.
+  struct tags; ServiceAccount.imagePullSecrets is the one exception modelled
+  (atomic: replaced).  apply-patch+yaml (server-side apply) is a strategic
+  merge into the live object: field ownership, apply conflicts and the removal
+  of fields dropped from the applied config are not modelled, and
+  managedFields entries are simplified.
+- Nothing runs: no scheduler, kubelet or controllers.  Jobs, CronJobs and
+  Deployments never progress; pod and workload status changes only through
+  /status.  Deletion is immediate: finalizers, grace periods,
+  propagationPolicy and garbage collection are ignored (kube, too, deletes an
+  unscheduled pod at once; a pod with spec.nodeName would first go
+  Terminating).  The stand-ins for controllers: namespaces go Terminating and
+  are emptied and removed after namespaceTerminationSeconds (0 by default);
+  every new namespace gets its "default" ServiceAccount in the same write (or
+  defaultServiceAccountDelaySeconds later); a deleted pod with a controller
+  ownerReference comes back only through /_fake/recreate-pod or with
+  recreateOwnedPods, built from the deleted pod's own spec as it was before
+  admission (no ReplicaSet or StatefulSet objects exist).
+- Pod admission models ServiceAccount (serviceAccountName defaults to
+  "default"; imagePullSecrets copied from the ServiceAccount at creation only,
+  and only into a pod that names none; a missing ServiceAccount is a 403 at
+  once, where kube retries "default" for a second or two), DefaultTolerationSeconds
+  and Priority.  No service-account token volume is mounted; no LimitRanger,
+  Pod Security or resource quota.  The "pod updates may not change fields"
+  message ends with a list of changed fields, not Go's cmp.Diff.  Pods have no
+  binding, eviction, log, exec or resize subresources.
+- Events: core/v1 only (no events.k8s.io).  With strictEventValidation (the
+  default) the fake is stricter than kube-apiserver, which on core/v1 checks
+  neither `type` nor, for events without eventTime, `reason`: here type must be
+  Normal or Warning and reason is required (422).  No --event-ttl: events stay
+  until deleted.
+- Leases: a PUT to a missing Lease creates it (AllowCreateOnUpdate) whatever
+  resourceVersion it carries.  Coordinated leader election
+  (strategy/preferredHolder) is only validated, never acted on.
+- Defaulting and validation cover what pull-secret, RBAC, CronJob, Lease,
+  Event and Pod manifests exercise (see validate_* and default_*), not the
+  full API.  Go's JSON and time.Parse error texts are reproduced for common
+  cases only.
+- Watch (see WatchStream): no legacy /watch/ paths and no watch-list
+  (sendInitialEvents gets the 422 of a 1.31 server with the WatchList gate
+  off).  One history of watchCacheEvents events serves all kinds (kube keeps
+  a window per resource, also bounded by time); POST /_fake/compact stands in
+  for etcd compaction.  Without timeoutSeconds a watch lasts exactly
+  defaultWatchSeconds (kube: a random 1800-3600 s).  Bookmarks come every
+  bookmarkIntervalSeconds and once at a timeout, right before the end (kube:
+  about 2 s before).  A watch that falls further behind than the history
+  keeps gets a 410 ERROR event (kube just closes a too-slow watcher).  A watch
+  or list at a resourceVersion newer than the store's waits 3 s, then gets
+  "Too large resource version" (an ERROR event, or HTTP 504).  An idle watch
+  notices a client that hung up within about a second.
+- Lists always show the current state: resourceVersion and
+  resourceVersionMatch are validated but select no historic snapshot, and
+  continuation pages show what changed since the first page (kube: one
+  consistent snapshot).  Continue tokens and Exact lists expire (410) only
+  through /_fake/compact, never by time.  /_fake/reset compacts too, so a
+  watch resumed across a reset gets 410 (no DELETED events are sent for what
+  the reset wiped).
 - No admission webhooks, quota, Pod Security, audit, TokenReview or
   SelfSubjectRulesReview.  SelfSubjectAccessReview (`kubectl auth can-i`) works.
 - A conflict fault with bumpResourceVersion really writes the object: it
@@ -63,6 +110,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
+import calendar
 import copy
 import datetime as dt
 import hashlib
@@ -84,7 +133,7 @@ import time
 import traceback
 import urllib.parse
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -119,6 +168,19 @@ def parse_rfc3339(s: str) -> float:
 # ---------------------------------------------------------------------------
 # Status errors, shaped exactly like k8s.io/apimachinery/pkg/api/errors
 # ---------------------------------------------------------------------------
+
+_GO_HTML_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+                                  "\u2029": "\\u2029"})
+
+
+def go_json(obj: Any) -> bytes:
+    """JSON as Go's json.Encoder writes it: compact, UTF-8, with <, >, &, U+2028 and U+2029 escaped."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False).translate(_GO_HTML_ESCAPES)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape: keep it escaped
+        return json.dumps(obj, separators=(",", ":")).translate(_GO_HTML_ESCAPES).encode()
+
 
 class ApiError(Exception):
     """An error that becomes a metav1.Status body with the matching HTTP code."""
@@ -480,6 +542,196 @@ def go_b64decode(s: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------
+# Go time.Parse for the two layouts kube decodes: metav1.Time (RFC3339) and
+# metav1.MicroTime (RFC3339Micro, exactly six fractional digits).  The error
+# texts follow Go's time.ParseError so a client sees what kube would quote.
+# ---------------------------------------------------------------------------
+
+RFC3339_LAYOUT = "2006-01-02T15:04:05Z07:00"
+RFC3339_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
+_DIGIT = re.compile(r"^[0-9]+$")
+
+
+def _go_time_quote(s: str) -> str:
+    # time.quote: double quotes, with \ and " escaped and non-printables as \x escapes.
+    out = ['"']
+    for ch in s:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            out.extend(f"\\x{b:02x}" for b in ch.encode())
+    out.append('"')
+    return "".join(out)
+
+
+def _go_getnum(v: str, fixed: bool) -> tuple[int | None, str]:
+    if not v[:1].isdigit() or not v[:1].isascii():
+        return None, v
+    if not (v[1:2].isdigit() and v[1:2].isascii()):
+        if fixed:
+            return None, v
+        return int(v[0]), v[1:]
+    return int(v[:2]), v[2:]
+
+
+def go_parse_time(value: str, micro: bool) -> tuple[dt.datetime | None, str | None]:
+    """time.Parse(RFC3339 or RFC3339Micro, value): (aware datetime, None) or (None, Go's error text)."""
+    layout = RFC3339_MICRO_LAYOUT if micro else RFC3339_LAYOUT
+    q = _go_time_quote
+    chunks = [("", "2006"), ("-", "01"), ("-", "02"), ("T", "15"), (":", "04"), (":", "05")]
+    if micro:
+        chunks.append(("", ".000000"))
+    chunks += [("", "Z07:00"), ("", None)]
+    v = value
+    f = {"year": 0, "month": 0, "day": 0, "hour": 0, "minute": 0, "second": 0, "usec": 0, "offset": 0}
+
+    def cannot(elem_layout: str, elem_value: str) -> str:
+        return f"parsing time {q(value)} as {q(layout)}: cannot parse {q(elem_value)} as {q(elem_layout)}"
+
+    for prefix, std in chunks:
+        for c in prefix:
+            if not v or v[0] != c:
+                return None, cannot(prefix, v)
+            v = v[1:]
+        if std is None:
+            if v:
+                return None, f"parsing time {q(value)}: extra text: {q(v)}"
+            break
+        hold, bad, rng = v, False, ""
+        if std == "2006":
+            if len(v) < 4 or not _DIGIT.match(v[:4]):
+                bad = True
+            else:
+                f["year"], v = int(v[:4]), v[4:]
+        elif std in ("01", "02", "15", "04", "05"):
+            n, v = _go_getnum(v, std != "15")
+            if n is None:
+                bad = True
+            else:
+                name, hi = {"01": ("month", 12), "02": ("day", 99), "15": ("hour", 23),
+                            "04": ("minute", 59), "05": ("second", 59)}[std]
+                f[name] = n
+                if (name == "month" and n < 1) or n > hi:
+                    rng = name
+                if std == "05" and not micro and len(v) >= 2 and v[0] in ".," and v[1].isdigit():
+                    # RFC3339 takes any number of fractional digits after the seconds.
+                    k = 2
+                    while k < len(v) and v[k].isdigit() and v[k].isascii():
+                        k += 1
+                    f["usec"] = int((v[1:k] + "000000")[:6])
+                    v = v[k:]
+        elif std == ".000000":
+            if len(v) < 7 or v[0] not in ".," or not _DIGIT.match(v[1:7]):
+                bad = True
+            else:
+                f["usec"], v = int(v[1:7]), v[7:]
+        elif std == "Z07:00":
+            if v[:1] == "Z":
+                v = v[1:]
+            elif len(v) < 6 or v[3] != ":" or v[0] not in "+-" or not _DIGIT.match(v[1:3] + v[4:6]):
+                bad = True
+            else:
+                hh, mm = int(v[1:3]), int(v[4:6])
+                if hh > 24:
+                    rng = "time zone offset hour"
+                elif mm > 60:
+                    rng = "time zone offset minute"
+                f["offset"] = (hh * 60 + mm) * 60 * (-1 if v[0] == "-" else 1)
+                v = v[6:]
+        if rng:
+            return None, f"parsing time {q(value)}: {rng} out of range"
+        if bad:
+            return None, cannot(std, hold)
+    mdays = calendar.monthrange(f["year"], f["month"])[1] if 1 <= f["year"] else 31
+    if f["day"] < 1 or f["day"] > mdays:
+        return None, f"parsing time {q(value)}: day out of range"
+    try:
+        t = dt.datetime(f["year"], f["month"], f["day"], f["hour"], f["minute"], f["second"], f["usec"],
+                        tzinfo=dt.timezone(dt.timedelta(seconds=f["offset"])))
+    except ValueError as e:  # year 0 and the like: Go takes them, Python cannot
+        return None, f"parsing time {q(value)}: {e}"
+    return t, None
+
+
+def format_micro_time(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_time(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _json_kind(v: Any) -> str:
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, list):
+        return "array"
+    return "object"
+
+
+def go_decode(obj: dict, schema: dict, struct: str, path: str = "") -> str | None:
+    """Check the typed fields of a decoded body the way Go's json decoding into the API struct would,
+    and normalise metav1.Time / MicroTime values as Go re-encodes them.  Returns the first error text
+    (as json.Unmarshal or time.Parse word it) or None.  schema maps field -> type, where a type is
+    "string", "int32", "bool", "time", "microtime", ("array", elem_type) or
+    ("struct", GoName, go_type_string, sub_schema)."""
+    for key, typ in schema.items():
+        if key not in obj or obj[key] is None:
+            continue
+        val = obj[key]
+        fpath = f"{path}.{key}" if path else key
+
+        def type_err(gotype: str, shown: str | None = None) -> str:
+            what = shown or _json_kind(val)
+            return f"json: cannot unmarshal {what} into Go struct field {struct}.{fpath} of type {gotype}"
+        if typ == "string":
+            if not isinstance(val, str):
+                return type_err("string")
+        elif typ == "bool":
+            if not isinstance(val, bool):
+                return type_err("bool")
+        elif typ == "int32":
+            if isinstance(val, bool) or not isinstance(val, (int, float)):
+                return type_err("int32")
+            if isinstance(val, float) or not -2 ** 31 <= val < 2 ** 31:
+                return type_err("int32", f"number {val}")
+        elif typ in ("time", "microtime"):
+            if not isinstance(val, str):
+                # Time.UnmarshalJSON decodes into a plain string first: no struct context.
+                return f"json: cannot unmarshal {_json_kind(val)} into Go value of type string"
+            t, err = go_parse_time(val, typ == "microtime")
+            if err:
+                return err
+            obj[key] = format_micro_time(t) if typ == "microtime" else format_time(t)
+        elif isinstance(typ, tuple) and typ[0] == "array":
+            if not isinstance(val, list):
+                return type_err(f"[]{typ[1][2] if isinstance(typ[1], tuple) else typ[1]}")
+            if isinstance(typ[1], tuple):
+                for i, item in enumerate(val):
+                    if item is None:
+                        continue
+                    if not isinstance(item, dict):
+                        return (f"json: cannot unmarshal {_json_kind(item)} into Go struct field "
+                                f"{struct}.{fpath} of type {typ[1][2]}")
+                    e = go_decode(item, typ[1][3], typ[1][1], fpath)
+                    if e:
+                        return e
+        elif isinstance(typ, tuple) and typ[0] == "struct":
+            if not isinstance(val, dict):
+                return type_err(typ[2])
+            e = go_decode(val, typ[3], typ[1], fpath)
+            if e:
+                return e
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Name validation (k8s.io/apimachinery/pkg/util/validation)
 # ---------------------------------------------------------------------------
 
@@ -581,6 +833,15 @@ class Kind:
     column_defs: list[tuple] | None = None
     return_deleted_object: bool = False
     field_selectors: tuple = ("metadata.name", "metadata.namespace")
+    # Extra selectable fields beyond metadata.*: field label -> value getter.
+    field_getters: dict = field(default_factory=dict)
+    # Typed-field check and time normalisation at decode time (see go_decode): a 400, not a 422.
+    decode_schema: dict | None = None
+    # PrepareForCreate: server-owned fields reset on create (e.g. a Pod's status).
+    prepare_create: Callable[[dict], None] | None = None
+    # The registry strategy's AllowCreateOnUpdate / AllowUnconditionalUpdate.
+    allow_create_on_update: bool = False
+    allow_unconditional_update: bool = True
 
     @property
     def group_version(self) -> str:
@@ -923,6 +1184,277 @@ def validate_deployment(obj: dict, old: dict | None) -> list[FieldError]:
     return errs
 
 
+# --- coordination.k8s.io/v1 Lease --------------------------------------------
+
+LEASE_SCHEMA = {
+    "metadata": ("struct", "ObjectMeta", "v1.ObjectMeta", {}),
+    "spec": ("struct", "LeaseSpec", "v1.LeaseSpec", {
+        "holderIdentity": "string", "leaseDurationSeconds": "int32", "acquireTime": "microtime",
+        "renewTime": "microtime", "leaseTransitions": "int32", "strategy": "string", "preferredHolder": "string"}),
+}
+
+
+def validate_lease(obj: dict, old: dict | None) -> list[FieldError]:
+    # pkg/apis/coordination/validation ValidateLeaseSpec.
+    errs: list[FieldError] = []
+    spec = obj.get("spec") or {}
+    d = spec.get("leaseDurationSeconds")
+    if d is not None and d <= 0:
+        errs.append(FieldError("Invalid", "spec.leaseDurationSeconds", d, "must be greater than 0"))
+    t = spec.get("leaseTransitions")
+    if t is not None and t < 0:
+        errs.append(FieldError("Invalid", "spec.leaseTransitions", t, "must be greater than or equal to 0"))
+    if spec.get("preferredHolder") and not spec.get("strategy"):
+        errs.append(FieldError("Forbidden", "spec.preferredHolder", None,
+                               "preferredHolder can only be set when strategy is set"))
+    return errs
+
+
+# --- core/v1 Event ----------------------------------------------------------
+
+_OBJREF = {k: "string" for k in ("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")}
+EVENT_SCHEMA = {
+    "metadata": ("struct", "ObjectMeta", "v1.ObjectMeta", {}),
+    "involvedObject": ("struct", "ObjectReference", "v1.ObjectReference", _OBJREF),
+    "related": ("struct", "ObjectReference", "v1.ObjectReference", _OBJREF),
+    "reason": "string", "message": "string", "type": "string", "action": "string",
+    "reportingComponent": "string", "reportingInstance": "string",
+    "source": ("struct", "EventSource", "v1.EventSource", {"component": "string", "host": "string"}),
+    "firstTimestamp": "time", "lastTimestamp": "time", "eventTime": "microtime", "count": "int32",
+    "series": ("struct", "EventSeries", "v1.EventSeries", {"count": "int32", "lastObservedTime": "microtime"}),
+}
+
+
+def validate_event(obj: dict, old: dict | None, strict: bool = True) -> list[FieldError]:
+    """legacyValidateEvent (pkg/apis/core/validation/events.go) for core/v1, which checks the same
+    on create and update.  `strict` adds what the fake checks on top (see the module docstring)."""
+    errs: list[FieldError] = []
+    ns = obj["metadata"].get("namespace", "")
+    inv = obj.get("involvedObject") or {}
+    inv_ns = inv.get("namespace", "") or ""
+    if not obj.get("eventTime"):
+        if not inv_ns:
+            if ns not in ("", "default"):
+                errs.append(FieldError("Invalid", "involvedObject.namespace", inv_ns, "does not match event.namespace"))
+        elif ns != inv_ns:
+            errs.append(FieldError("Invalid", "involvedObject.namespace", inv_ns, "does not match event.namespace"))
+    else:
+        if not inv_ns and ns not in ("default", "kube-system"):
+            errs.append(FieldError("Invalid", "involvedObject.namespace", inv_ns, "does not match event.namespace"))
+        rc = obj.get("reportingComponent") or ""
+        if not rc:
+            errs.append(FieldError("Required", "reportingComponent"))
+        else:
+            errs += validate_qualified_name(rc, "reportingComponent")
+        for fld, limit in (("reportingInstance", 128), ("action", 128), ("reason", 128)):
+            v = obj.get(fld) or ""
+            if not v:
+                errs.append(FieldError("Required", fld))
+            elif len(v) > limit:
+                errs.append(FieldError("Invalid", fld, "", f"can have at most {limit} characters"))
+        if len(obj.get("message") or "") > 1024:
+            errs.append(FieldError("Invalid", "message", "", "can have at most 1024 characters"))
+    if strict:
+        # Not checked by kube-apiserver for core/v1 events (only for events.k8s.io/v1); see the docstring.
+        if not obj.get("eventTime") and not obj.get("reason"):
+            errs.append(FieldError("Required", "reason"))
+        if obj.get("type") not in ("Normal", "Warning"):
+            errs.append(FieldError("Invalid", "type", "", f"has invalid value: {obj.get('type') or ''}"))
+    return errs
+
+
+def event_get(fld: str) -> Callable[[dict], str]:
+    if fld == "source":
+        # ToSelectableFields: source.component, else reportingComponent.
+        return lambda o: (o.get("source") or {}).get("component") or o.get("reportingComponent") or ""
+    if fld.startswith("involvedObject."):
+        sub = fld.split(".", 1)[1]
+        return lambda o: str((o.get("involvedObject") or {}).get(sub) or "")
+    return lambda o: str(o.get(fld) or "")
+
+
+EVENT_FIELDS = ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+                "reason", "reportingComponent", "source", "type")
+
+
+def _since(ts: str | None) -> str:
+    if not ts:
+        return "<unknown>"
+    return human_duration(time.time() - parse_rfc3339(ts[:19] + "Z"))
+
+
+def event_cols(o: dict) -> list:
+    # printEvent (pkg/printers/internalversion), Wide: the server always sends every column.
+    first = _since(o.get("firstTimestamp")) if o.get("firstTimestamp") else _since(o.get("eventTime"))
+    last = _since(o.get("lastTimestamp")) if o.get("lastTimestamp") else first
+    count = o.get("count") or 0
+    series = o.get("series")
+    if series:
+        last = _since(series.get("lastObservedTime"))
+        count = series.get("count") or 0
+    elif count == 0:
+        count = 1
+    inv = o.get("involvedObject") or {}
+    target = (f"{(inv.get('kind') or '').lower()}/{inv['name']}" if inv.get("name")
+              else (inv.get("kind") or "").lower())
+    src = o.get("source") or {}
+    comp = src.get("component") or o.get("reportingComponent") or ""
+    inst = src.get("host") or o.get("reportingInstance") or ""
+    return [last, o.get("type", ""), o.get("reason", ""), target, inv.get("fieldPath", ""),
+            f"{comp}, {inst}" if inst else comp, (o.get("message") or "").strip(), first, count,
+            o["metadata"]["name"]]
+
+
+EVENT_COLUMNS = [("Last Seen", "string", "", "", 0), ("Type", "string", "", "", 0), ("Reason", "string", "", "", 0),
+                 ("Object", "string", "", "", 0), ("Subobject", "string", "", "", 1),
+                 ("Source", "string", "", "", 1), ("Message", "string", "", "", 0),
+                 ("First Seen", "string", "", "", 1), ("Count", "string", "", "", 1),
+                 ("Name", "string", "name", "", 1)]
+
+
+# --- core/v1 Pod --------------------------------------------------------------
+
+POD_SCHEMA = {
+    "metadata": ("struct", "ObjectMeta", "v1.ObjectMeta", {}),
+    "spec": ("struct", "PodSpec", "v1.PodSpec", {
+        "containers": ("array", ("struct", "Container", "v1.Container", {"name": "string", "image": "string"})),
+        "initContainers": ("array", ("struct", "Container", "v1.Container", {"name": "string", "image": "string"})),
+        "imagePullSecrets": ("array", ("struct", "LocalObjectReference", "v1.LocalObjectReference",
+                                       {"name": "string"})),
+        "serviceAccountName": "string", "nodeName": "string", "restartPolicy": "string"}),
+}
+
+POD_CONTROLLER_KINDS = ("ReplicaSet", "StatefulSet", "DaemonSet", "Job")
+
+
+def default_pod(obj: dict) -> None:
+    spec = obj.setdefault("spec", {})
+    if isinstance(spec, dict):
+        default_pod_spec(spec)
+        spec.setdefault("enableServiceLinks", True)
+        if spec.get("serviceAccountName"):
+            # v1 conversion mirrors the field into the deprecated serviceAccount.
+            spec["serviceAccount"] = spec["serviceAccountName"]
+
+
+def pod_qos(spec: dict) -> str:
+    cs = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
+    reqs = [((c.get("resources") or {}).get("requests") or {}) for c in cs]
+    lims = [((c.get("resources") or {}).get("limits") or {}) for c in cs]
+    if not any(reqs) and not any(lims):
+        return "BestEffort"
+    if all(lim.get("cpu") and lim.get("memory") and {k: req.get(k, lim.get(k)) for k in ("cpu", "memory")} ==
+           {k: lim.get(k) for k in ("cpu", "memory")} for req, lim in zip(reqs, lims)):
+        return "Guaranteed"
+    return "Burstable"
+
+
+def prepare_pod_create(obj: dict) -> None:
+    # podStrategy.PrepareForCreate: status is the server's.
+    obj["status"] = {"phase": "Pending", "qosClass": pod_qos(obj.get("spec") or {})}
+
+
+POD_MUTABLE_MSG = ("pod updates may not change fields other than `spec.containers[*].image`,"
+                   "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions "
+                   "to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+                   "previously negative)")
+
+
+def validate_pod(obj: dict, old: dict | None) -> list[FieldError]:
+    errs: list[FieldError] = []
+    spec = obj.get("spec") or {}
+    containers = spec.get("containers") or []
+    if not containers:
+        errs.append(FieldError("Required", "spec.containers"))
+    for key in ("initContainers", "containers"):
+        seen = set()
+        for i, c in enumerate(spec.get(key) or []):
+            if not isinstance(c, dict):
+                continue
+            p = f"spec.{key}[{i}]"
+            n = c.get("name", "")
+            if not n:
+                errs.append(FieldError("Required", f"{p}.name"))
+            else:
+                for m in name_is_dns_label(n):
+                    errs.append(FieldError("Invalid", f"{p}.name", n, m))
+                if n in seen:
+                    errs.append(FieldError("Duplicate", f"{p}.name", n))
+                seen.add(n)
+            if not c.get("image"):
+                errs.append(FieldError("Required", f"{p}.image"))
+    rp = spec.get("restartPolicy")
+    if rp not in ("Always", "OnFailure", "Never"):
+        errs.append(FieldError("NotSupported", "spec.restartPolicy", rp,
+                               'supported values: "Always", "OnFailure", "Never"'))
+    san = spec.get("serviceAccountName")
+    if san:
+        for m in name_is_dns_subdomain(san):
+            errs.append(FieldError("Invalid", "spec.serviceAccountName", san, m))
+    if old is not None:
+        errs += _pod_spec_immutable(spec, old.get("spec") or {})
+    return errs
+
+
+def _pod_spec_immutable(new: dict, old: dict) -> list[FieldError]:
+    # ValidatePodUpdate: munge the mutable fields from old into new, then they must be equal.
+    m = copy.deepcopy(new)
+    for key in ("containers", "initContainers"):
+        nc, oc = m.get(key) or [], old.get(key) or []
+        if len(nc) == len(oc):
+            for a, b in zip(nc, oc):
+                if isinstance(a, dict) and isinstance(b, dict):
+                    a["image"] = b.get("image")
+                    if "image" not in b:
+                        a.pop("image", None)
+    for key in ("activeDeadlineSeconds",):
+        if key in old:
+            m[key] = old[key]
+        else:
+            m.pop(key, None)
+    ot = old.get("tolerations") or []
+    if (m.get("tolerations") or [])[:len(ot)] == ot:
+        if "tolerations" in old:
+            m["tolerations"] = old["tolerations"]
+        else:
+            m.pop("tolerations", None)
+    og = old.get("terminationGracePeriodSeconds")
+    if isinstance(og, int) and og < 0 and m.get("terminationGracePeriodSeconds") == 1:
+        m["terminationGracePeriodSeconds"] = og
+    if m == old:
+        return []
+    changed = sorted(k for k in set(m) | set(old) if m.get(k) != old.get(k))
+    diff = "\n".join(f"  core.PodSpec.{k}: changed" for k in changed)
+    return [FieldError("Forbidden", "spec", None, f"{POD_MUTABLE_MSG}\n{diff}")]
+
+
+def pod_cols(o: dict) -> list:
+    # printPod, simplified: phase, then the container states (last container wins), Terminating on top.
+    spec, st = o.get("spec") or {}, o.get("status") or {}
+    total = len(spec.get("containers") or [])
+    reason = st.get("reason") or st.get("phase") or ""
+    ready = restarts = 0
+    for cs in reversed(st.get("containerStatuses") or []):
+        restarts += int(cs.get("restartCount") or 0)
+        state = cs.get("state") or {}
+        w, t = state.get("waiting") or None, state.get("terminated") or None
+        if w and w.get("reason"):
+            reason = w["reason"]
+        elif t and t.get("reason"):
+            reason = t["reason"]
+        elif t:
+            reason = f"Signal:{t['signal']}" if t.get("signal") else f"ExitCode:{t.get('exitCode', 0)}"
+        elif cs.get("ready") and state.get("running") is not None:
+            ready += 1
+    if o["metadata"].get("deletionTimestamp"):
+        reason = "Terminating"
+    gates = spec.get("readinessGates") or []
+    return [o["metadata"]["name"], f"{ready}/{total}", reason, str(restarts), age(o),
+            st.get("podIP") or "<none>", spec.get("nodeName") or "<none>", st.get("nominatedNodeName") or "<none>",
+            f"0/{len(gates)}" if gates else "<none>"]
+
+
 # --- table columns (server-side printing for `kubectl get`) ------------------
 
 def human_duration(seconds: float) -> str:
@@ -977,11 +1509,13 @@ def build_kinds() -> list[Kind]:
                   has_status=True, defaulter=default_namespace, return_deleted_object=True,
                   column_defs=[NAME_COL, ("Status", "string", "", "The status of the namespace", 0), AGE_COL],
                   columns=lambda o: [o["metadata"]["name"], (o.get("status") or {}).get("phase", ""), age(o)],
-                  field_selectors=("metadata.name", "status.phase")))
+                  field_selectors=("metadata.name", "status.phase"),
+                  field_getters={"status.phase": lambda o: (o.get("status") or {}).get("phase", "")}))
     K.append(Kind(*core, "secrets", "Secret", "secret", True, [], defaulter=default_secret, validator=validate_secret,
                   column_defs=[NAME_COL, ("Type", "string", "", "", 0), ("Data", "string", "", "", 0), AGE_COL],
                   columns=lambda o: [o["metadata"]["name"], o.get("type", ""), len(o.get("data") or {}), age(o)],
-                  field_selectors=("metadata.name", "metadata.namespace", "type")))
+                  field_selectors=("metadata.name", "metadata.namespace", "type"),
+                  field_getters={"type": lambda o: o.get("type", "")}))
     K.append(Kind(*core, "configmaps", "ConfigMap", "configmap", True, ["cm"], validator=validate_configmap,
                   column_defs=[NAME_COL, ("Data", "string", "", "", 0), AGE_COL],
                   columns=lambda o: [o["metadata"]["name"],
@@ -989,6 +1523,29 @@ def build_kinds() -> list[Kind]:
     K.append(Kind(*core, "serviceaccounts", "ServiceAccount", "serviceaccount", True, ["sa"],
                   column_defs=[NAME_COL, ("Secrets", "string", "", "", 0), AGE_COL],
                   columns=lambda o: [o["metadata"]["name"], len(o.get("secrets") or []), age(o)]))
+    K.append(Kind(*core, "events", "Event", "event", True, ["ev"], name_check=name_is_path_segment,
+                  validator=validate_event, decode_schema=EVENT_SCHEMA, column_defs=EVENT_COLUMNS,
+                  columns=event_cols, field_selectors=("metadata.name", "metadata.namespace") + EVENT_FIELDS,
+                  field_getters={f: event_get(f) for f in EVENT_FIELDS}))
+    pod_fields = {
+        "spec.nodeName": lambda o: (o.get("spec") or {}).get("nodeName") or "",
+        "spec.restartPolicy": lambda o: (o.get("spec") or {}).get("restartPolicy") or "",
+        "spec.schedulerName": lambda o: (o.get("spec") or {}).get("schedulerName") or "",
+        "spec.serviceAccountName": lambda o: (o.get("spec") or {}).get("serviceAccountName") or "",
+        "spec.hostNetwork": lambda o: "true" if (o.get("spec") or {}).get("hostNetwork") else "false",
+        "status.phase": lambda o: (o.get("status") or {}).get("phase") or "",
+        "status.podIP": lambda o: (o.get("status") or {}).get("podIP") or "",
+        "status.nominatedNodeName": lambda o: (o.get("status") or {}).get("nominatedNodeName") or "",
+    }
+    K.append(Kind(*core, "pods", "Pod", "pod", True, ["po"], has_status=True, categories=["all"],
+                  defaulter=default_pod, validator=validate_pod, decode_schema=POD_SCHEMA,
+                  prepare_create=prepare_pod_create, return_deleted_object=True,
+                  column_defs=[NAME_COL, ("Ready", "string", "", "", 0), ("Status", "string", "", "", 0),
+                               ("Restarts", "string", "", "", 0), AGE_COL, ("IP", "string", "", "", 1),
+                               ("Node", "string", "", "", 1), ("Nominated Node", "string", "", "", 1),
+                               ("Readiness Gates", "string", "", "", 1)],
+                  columns=pod_cols, field_selectors=("metadata.name", "metadata.namespace") + tuple(pod_fields),
+                  field_getters=pod_fields))
     rbac = "rbac.authorization.k8s.io", "v1"
     created_at = ("Created At", "date", "", "", 0)
     K.append(Kind(*rbac, "roles", "Role", "role", True, [], name_check=name_is_path_segment, validator=validate_role,
@@ -1060,6 +1617,12 @@ def build_kinds() -> list[Kind]:
                   column_defs=[NAME_COL, ("Ready", "string", "", "", 0), ("Up-to-date", "string", "", "", 0),
                                ("Available", "string", "", "", 0), AGE_COL],
                   columns=deploy_cols))
+    coord = "coordination.k8s.io", "v1"
+    K.append(Kind(*coord, "leases", "Lease", "lease", True, [], validator=validate_lease, decode_schema=LEASE_SCHEMA,
+                  column_defs=[NAME_COL, ("Holder", "string", "", "", 0), AGE_COL],
+                  columns=lambda o: [o["metadata"]["name"], (o.get("spec") or {}).get("holderIdentity") or "",
+                                     age(o)],
+                  allow_create_on_update=True, allow_unconditional_update=False))
     return K
 
 
@@ -1073,6 +1636,8 @@ for _k in KINDS:
         GROUPS[_k.group].append(_k.version)
 # Groups with no stored kinds but served endpoints (SelfSubjectAccessReview for `kubectl auth can-i`).
 AUTHZ_GROUP = "authorization.k8s.io"
+# The GroupKind ListOptions validation errors name (NewInvalid(meta.k8s.io/ListOptions)).
+LIST_OPTIONS_KIND = Kind("meta.k8s.io", "v1", "listoptions", "ListOptions", "", False)
 
 
 # ---------------------------------------------------------------------------
@@ -1141,31 +1706,65 @@ def parse_label_selector(s: str) -> Callable[[dict], bool]:
     return match
 
 
-def parse_field_selector(s: str, kind: Kind) -> Callable[[dict], bool]:
+def _field_requirements(s: str) -> list[tuple[str, bool, str]]:
+    """fields.ParseSelector: terms split on unescaped commas; `\,` `\=` `\\` escape a value."""
+    terms, cur, i = [], [], 0
+    s = s or ""
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s):
+            cur.append(s[i:i + 2])
+            i += 2
+            continue
+        if ch == ",":
+            terms.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    terms.append("".join(cur))
     reqs = []
-    for part in _split_selector(s or ""):
-        m = re.match(r"^([^\s!=]+)\s*(==|=|!=)\s*(.*)$", part)
+    for part in terms:
+        if not part.strip():
+            continue
+        m = re.match(r"^([^\s!=\\]+)\s*(==|=|!=)(.*)$", part.strip())
         if not m:
             raise err_bad_request(f"invalid selector: '{s}'; can't understand '{part}'")
-        fld = m.group(1)
+        val = re.sub(r"\\(.)", r"\1", m.group(3))
+        reqs.append((m.group(1), m.group(2) != "!=", val))
+    return reqs
+
+
+def parse_field_selector(s: str, kind: Kind) -> Callable[[dict], bool]:
+    reqs = _field_requirements(s)
+    for fld, _, _ in reqs:
         if fld not in kind.field_selectors and fld not in ("metadata.name", "metadata.namespace"):
             raise err_bad_request(f'field label not supported: {fld}')
-        reqs.append((fld, m.group(2) != "!=", m.group(3)))
 
     def get(obj, fld):
         if fld == "metadata.name":
             return obj["metadata"].get("name", "")
         if fld == "metadata.namespace":
             return obj["metadata"].get("namespace", "")
-        if fld == "type":
-            return obj.get("type", "")
-        if fld == "status.phase":
-            return (obj.get("status") or {}).get("phase", "")
-        return ""
+        g = kind.field_getters.get(fld)
+        return g(obj) if g else ""
 
     def match(obj: dict) -> bool:
         return all((get(obj, f) == v) == eq for f, eq, v in reqs)
     return match
+
+
+def field_selector_exact_name(s: str) -> str:
+    """RequiresExactMatch("metadata.name") as RequestInfoFactory uses it: the name a list or watch
+    is authorised for, or "" (a bad selector is ignored here; the handler reports it)."""
+    try:
+        reqs = _field_requirements(s)
+    except ApiError:
+        return ""
+    for fld, eq, val in reqs:
+        if fld == "metadata.name" and eq and val and not name_is_path_segment(val):
+            return val
+    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -1196,6 +1795,9 @@ SMP_MERGE_KEYS = {
     "resourceClaims": "name", "ports": None,  # container ports merge on containerPort, service ports on port
 }
 SMP_PRIMITIVE_MERGE = {"finalizers"}
+# Top-level lists whose Go field has no patchStrategy although another kind's field of that name has one:
+# ServiceAccount.imagePullSecrets is +listType=atomic (PodSpec.imagePullSecrets merges on name).
+SMP_ATOMIC_TOP_LEVEL = {"ServiceAccount": ("imagePullSecrets",)}
 
 
 def _smp_merge_key(field_name: str, items: list) -> str | None:
@@ -1285,6 +1887,18 @@ def strategic_merge_patch(orig: Any, patch: Any) -> Any:
     return result
 
 
+def strategic_merge_for_kind(kind: Kind, cur: dict, patch: dict) -> dict:
+    new = strategic_merge_patch(cur, patch)
+    for fld in SMP_ATOMIC_TOP_LEVEL.get(kind.kind, ()):
+        # No patchStrategy on the Go field: the list in the patch replaces the stored one.
+        if fld in patch:
+            if patch[fld] is None:
+                new.pop(fld, None)
+            else:
+                new[fld] = copy.deepcopy(patch[fld])
+    return new
+
+
 def _pointer(path: str) -> list[str]:
     if path == "":
         return []
@@ -1293,90 +1907,162 @@ def _pointer(path: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
+class JSONPatchDecodeError(ValueError):
+    """jsonpatch.DecodePatch failed: kube answers 400."""
+
+
+class JSONPatchApplyError(ValueError):
+    """Patch.Apply failed: kube answers 422 (NewGenericServerResponse)."""
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """evanphx/json-patch lazyNode.equal: objects and arrays structurally, scalars by their JSON text,
+    so 1 != 1.0, true != 1 and "1" != 1 (Python's == would say otherwise for the first two)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    return type(a) is type(b) and a == b
+
+
 def json_patch(doc: Any, ops: Any) -> Any:
-    """RFC 6902, with the error strings of evanphx/json-patch where cheap."""
+    """RFC 6902 as gopkg.in/evanphx/json-patch.v4 applies it, with its error strings."""
     if not isinstance(ops, list):
-        raise ValueError("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        raise JSONPatchDecodeError(f"json: cannot unmarshal {_json_kind(ops)} into Go value of type jsonpatch.Patch")
+    for op in ops:
+        if not isinstance(op, dict):
+            raise JSONPatchDecodeError(f"json: cannot unmarshal {_json_kind(op)} into Go value of type "
+                                       "jsonpatch.Operation")
     doc = copy.deepcopy(doc)
 
-    def parent(d, parts):
+    def container(d, parts):
+        # findObject: walk to the parent of the last segment; None if any step is missing.
         for p in parts[:-1]:
             if isinstance(d, list):
+                if not re.match(r"^(0|[1-9][0-9]*)$", p) or int(p) >= len(d):
+                    return None
                 d = d[int(p)]
             elif isinstance(d, dict) and p in d:
                 d = d[p]
             else:
-                raise KeyError
+                return None
+            if not isinstance(d, (dict, list)):
+                return None
         return d
+
+    def index(par, key, for_add=False):
+        if key == "-" and for_add:
+            return len(par)
+        if not re.match(r"^-?[0-9]+$", key):
+            raise JSONPatchApplyError(f'strconv.Atoi: parsing "{key}": invalid syntax')
+        i = int(key)
+        hi = len(par) if for_add else len(par) - 1
+        if i < 0 or i > hi:
+            raise JSONPatchApplyError(f"Unable to access invalid index: {i}: invalid index referenced")
+        return i
 
     def get(d, parts):
         for p in parts:
             if isinstance(d, list):
+                if not re.match(r"^(0|[1-9][0-9]*)$", p) or int(p) >= len(d):
+                    return None, False
                 d = d[int(p)]
-            else:
+            elif isinstance(d, dict) and p in d:
                 d = d[p]
-        return d
+            else:
+                return None, False
+        return d, True
 
-    def add(d, parts, val):
+    def add(d, parts, val, opname, path):
         if not parts:
             return val
-        par = parent(d, parts)
-        last = parts[-1]
+        par = container(d, parts)
+        if par is None:
+            raise JSONPatchApplyError(f'{opname} operation does not apply: doc is missing path: "{path}": '
+                                      "missing value")
+        key = parts[-1]
         if isinstance(par, list):
-            if last == "-":
-                par.append(val)
-            else:
-                i = int(last)
-                if i < 0 or i > len(par):
-                    raise IndexError
-                par.insert(i, val)
+            try:
+                par.insert(index(par, key, True), val)
+            except JSONPatchApplyError as e:
+                raise JSONPatchApplyError(f"error in add for path: '{path}': {e}")
         else:
-            par[last] = val
+            par[key] = val
         return d
 
-    def remove(d, parts):
-        par = parent(d, parts)
-        last = parts[-1]
+    def remove(d, parts, opname, path):
+        par = container(d, parts) if parts else None
+        if par is None:
+            raise JSONPatchApplyError(f'{opname} operation does not apply: doc is missing path: "{path}": '
+                                      "missing value")
+        key = parts[-1]
         if isinstance(par, list):
-            return par.pop(int(last))
-        return par.pop(last)
+            try:
+                return par.pop(index(par, key))
+            except JSONPatchApplyError as e:
+                raise JSONPatchApplyError(f"error in remove for path: '{path}': {e}")
+        if key not in par:
+            raise JSONPatchApplyError(f"error in remove for path: '{path}': Unable to remove nonexistent key: "
+                                      f"{key}: missing value")
+        return par.pop(key)
 
     for op in ops:
         kind = op.get("op")
         path = op.get("path", "")
-        try:
-            parts = _pointer(path)
-            if kind == "add":
-                doc = add(doc, parts, copy.deepcopy(op.get("value")))
-            elif kind == "remove":
-                remove(doc, parts)
-            elif kind == "replace":
-                if not parts:
-                    doc = copy.deepcopy(op.get("value"))
-                else:
-                    get(doc, parts)
-                    par = parent(doc, parts)
-                    if isinstance(par, list):
-                        par[int(parts[-1])] = copy.deepcopy(op.get("value"))
-                    else:
-                        par[parts[-1]] = copy.deepcopy(op.get("value"))
-            elif kind == "move":
-                val = remove(doc, _pointer(op.get("from", "")))
-                doc = add(doc, parts, val)
-            elif kind == "copy":
-                val = copy.deepcopy(get(doc, _pointer(op.get("from", ""))))
-                doc = add(doc, parts, val)
-            elif kind == "test":
-                if get(doc, parts) != op.get("value"):
-                    raise AssertionError
+        if not isinstance(path, str) or (path and not path.startswith("/")):
+            raise JSONPatchApplyError(f"{kind} operation failed to decode path")
+        parts = _pointer(path)
+        if kind == "add":
+            doc = add(doc, parts, copy.deepcopy(op.get("value")), "add", path)
+        elif kind == "remove":
+            remove(doc, parts, "remove", path)
+        elif kind == "replace":
+            if not parts:
+                doc = copy.deepcopy(op.get("value"))
+                continue
+            par = container(doc, parts)
+            if par is None:
+                raise JSONPatchApplyError(f"replace operation does not apply: doc is missing path: {path}: "
+                                          "missing value")
+            _, ok = get(doc, parts)
+            if not ok:
+                raise JSONPatchApplyError(f"replace operation does not apply: doc is missing key: {path}: "
+                                          "missing value")
+            if isinstance(par, list):
+                par[int(parts[-1])] = copy.deepcopy(op.get("value"))
             else:
-                raise ValueError(f"Unexpected kind: {kind}")
-        except AssertionError:
-            raise ValueError(f"testing value {path} failed: test failed")
-        except (KeyError, IndexError, TypeError, ValueError) as e:
-            if isinstance(e, ValueError) and str(e).startswith("Unexpected kind"):
-                raise
-            raise ValueError(f"{kind} operation does not apply: doc is missing path: \"{path}\": missing value")
+                par[parts[-1]] = copy.deepcopy(op.get("value"))
+        elif kind in ("move", "copy"):
+            frm = op.get("from", "")
+            fparts = _pointer(frm) if isinstance(frm, str) and (not frm or frm.startswith("/")) else None
+            if fparts is None:
+                raise JSONPatchApplyError(f"{kind} operation failed to decode from")
+            val, ok = get(doc, fparts)
+            if not ok:
+                raise JSONPatchApplyError(f'{kind} operation does not apply: doc is missing from path: "{frm}": '
+                                          "missing value")
+            if kind == "move":
+                remove(doc, fparts, "move", frm)
+            else:
+                val = copy.deepcopy(val)
+            doc = add(doc, parts, val, kind, path)
+        elif kind == "test":
+            if parts and container(doc, parts) is None:
+                raise JSONPatchApplyError(f"test operation does not apply: is missing path: {path}: missing value")
+            val, ok = get(doc, parts)
+            want = op.get("value")
+            if not ok:
+                if want is None:
+                    continue
+                raise JSONPatchApplyError(f"testing value {path} failed: test failed")
+            if want is None and "value" not in op:
+                raise JSONPatchApplyError(f"testing value {path} failed: test failed")
+            if not json_equal(val, want):
+                raise JSONPatchApplyError(f"testing value {path} failed: test failed")
+        else:
+            raise JSONPatchApplyError(f"Unexpected kind: {kind}")
     return doc
 
 
@@ -1388,16 +2074,40 @@ SYSTEM_META = ("uid", "resourceVersion", "creationTimestamp", "generation", "man
                "deletionTimestamp", "deletionGracePeriodSeconds")
 
 
-class Store:
-    """All objects, one global resourceVersion counter, and a bounded event log for watch."""
+class HistoryEvent:
+    """One write, as the watch cache keeps it: the new object and the one it replaced (for
+    selector transitions), plus the object's JSON, encoded once for every watcher."""
+    __slots__ = ("rv", "kind_key", "etype", "obj", "prev", "_json")
 
-    def __init__(self):
+    def __init__(self, rv: int, kind_key: str, etype: str, obj: dict, prev: dict | None):
+        self.rv, self.kind_key, self.etype, self.obj, self.prev = rv, kind_key, etype, obj, prev
+        self._json: bytes | None = None
+
+    def obj_json(self) -> bytes:
+        if self._json is None:
+            self._json = go_json(self.obj)
+        return self._json
+
+
+class Store:
+    """All objects, one global resourceVersion counter, and the bounded event history watches read.
+
+    Stored objects are never changed in place: every write stores a new dict, so the history can
+    hold references.  The history is a list with an absolute index: a watch keeps its own offset
+    and reads only what was appended since, under `lock`, woken by `cond`."""
+
+    def __init__(self, cache_events: int = 5000):
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.rv = 100  # start above 0: clients treat "0" specially
         self.objects: dict[tuple[str, str, str], dict] = {}
-        self.events: deque = deque(maxlen=5000)
-        self.oldest_event_rv = self.rv
+        self.by_kind: dict[str, dict[tuple[str, str], dict]] = {}
+        self.history: list[HistoryEvent] = []
+        self.hist_base = 0          # absolute index of history[0]
+        self.cache_events = cache_events
+        self.min_rv = self.rv       # a watch from an older RV gets 410 (grows with evictions and compaction)
+        self.compacted_rv = 0       # continue tokens and Exact lists older than this get 410
+        self.epoch = 0              # bumped by /_fake/reset: open watches end
 
     def next_rv(self) -> str:
         self.rv += 1
@@ -1406,23 +2116,64 @@ class Store:
     def get(self, kind: Kind, ns: str, name: str) -> dict | None:
         return self.objects.get((kind.key, ns or "", name))
 
+    def clear(self) -> None:
+        self.objects.clear()
+        self.by_kind.clear()
+
     def put(self, kind: Kind, obj: dict, event: str) -> None:
         md = obj["metadata"]
-        self.objects[(kind.key, md.get("namespace", ""), md["name"])] = obj
-        self._event(kind, event, obj)
+        key = (kind.key, md.get("namespace", ""), md["name"])
+        prev = self.objects.get(key)
+        self.objects[key] = obj
+        self.by_kind.setdefault(kind.key, {})[key[1:]] = obj
+        self._event(kind, event, obj, prev)
 
     def remove(self, kind: Kind, ns: str, name: str, final: dict) -> None:
-        self.objects.pop((kind.key, ns or "", name), None)
-        self._event(kind, "DELETED", final)
+        prev = self.objects.pop((kind.key, ns or "", name), None)
+        self.by_kind.get(kind.key, {}).pop((ns or "", name), None)
+        self._event(kind, "DELETED", final, prev)
 
-    def _event(self, kind: Kind, etype: str, obj: dict) -> None:
-        if len(self.events) == self.events.maxlen:
-            self.oldest_event_rv = self.events[0][0]
-        self.events.append((int(obj["metadata"]["resourceVersion"]), kind.key, etype, copy.deepcopy(obj)))
+    def _event(self, kind: Kind, etype: str, obj: dict, prev: dict | None) -> None:
+        self.history.append(HistoryEvent(int(obj["metadata"]["resourceVersion"]), kind.key, etype,
+                                         copy.deepcopy(obj), prev))
+        cap = max(1, self.cache_events)
+        if len(self.history) > 2 * cap + 16:
+            # Trim in chunks (amortised O(1)); oldest_watchable() keeps the window exact.
+            drop = len(self.history) - cap
+            self.min_rv = max(self.min_rv, self.history[drop - 1].rv)
+            del self.history[:drop]
+            self.hist_base += drop
         self.cond.notify_all()
 
+    def total(self) -> int:
+        return self.hist_base + len(self.history)
+
+    def oldest_watchable(self) -> int:
+        """The oldest RV a watch may start from (kube's "oldest-1"): older ones get 410 Expired."""
+        n, cap = len(self.history), max(1, self.cache_events)
+        if n > cap:
+            return max(self.min_rv, self.history[n - cap - 1].rv)
+        return self.min_rv
+
+    def index_after(self, rv: int) -> int:
+        """Absolute index of the first retained event newer than rv."""
+        return self.hist_base + bisect.bisect_right(self.history, rv, key=lambda e: e.rv)
+
+    def events_from(self, idx: int) -> list[HistoryEvent] | None:
+        """Events from absolute index idx on; None if some of them were already trimmed."""
+        if idx < self.hist_base:
+            return None
+        return self.history[idx - self.hist_base:]
+
+    def compact(self) -> int:
+        """Forget the history up to now, as etcd compaction plus a fresh watch cache would."""
+        self.min_rv = max(self.min_rv, self.rv)
+        self.compacted_rv = self.rv
+        return self.rv
+
     def list(self, kind: Kind, ns: str | None) -> list[dict]:
-        out = [o for (k, n, _), o in self.objects.items() if k == kind.key and (ns is None or n == ns)]
+        objs = self.by_kind.get(kind.key, {})
+        out = [o for (n, _), o in objs.items() if ns is None or n == ns]
         out.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return out
 
@@ -1689,7 +2440,9 @@ def safe_stem(name: str) -> str:
 # ---------------------------------------------------------------------------
 
 FAULT_KINDS = {"conflict", "tooManyRequests", "internalError", "serviceUnavailable", "status", "drop", "reset",
-               "delay"}
+               "delay", "watchDrop", "watchExpired"}
+# These match only watch requests, and act on the stream instead of the response.
+WATCH_FAULT_KINDS = {"watchDrop", "watchExpired"}
 FAULT_ALIASES = {"409": "conflict", "429": "tooManyRequests", "500": "internalError", "503": "serviceUnavailable"}
 
 
@@ -1707,6 +2460,9 @@ class Fault:
     message: str = ""
     seconds: float = 0.0
     hits: int = 0
+    after_events: int | None = None     # watchDrop: drop once this many events were written
+    after_seconds: float | None = None  # watchDrop: drop this long after the stream started
+    reset: bool = False                 # watchDrop: TCP RST instead of a plain close
 
     def __post_init__(self):
         self.path_re = re.compile(self.path)
@@ -1715,7 +2471,81 @@ class Fault:
         return {"id": self.id, "kind": self.kind, "method": self.method, "path": self.path,
                 "remaining": self.count, "hits": self.hits, "retryAfter": self.retry_after,
                 "bumpResourceVersion": self.bump_resource_version, "code": self.code, "reason": self.reason,
-                "message": self.message, "seconds": self.seconds}
+                "message": self.message, "seconds": self.seconds, "afterEvents": self.after_events,
+                "afterSeconds": self.after_seconds, "reset": self.reset}
+
+
+# Runtime settings: config keys that tests may also change through POST /_fake/settings.
+SETTINGS_DEFAULTS: dict[str, Any] = {
+    "namespaceTerminationSeconds": 0.0,   # how long a deleted namespace stays Terminating
+    "bookmarkIntervalSeconds": 60.0,      # BOOKMARK period on watches with allowWatchBookmarks=true
+    "defaultWatchSeconds": 1800.0,        # watch length when the client sends no timeoutSeconds
+    "maxWatchSeconds": 0.0,               # cap on every watch's length; 0 = no cap
+    "watchCacheEvents": 5000,             # events kept for watches that resume from a resourceVersion
+    "defaultServiceAccount": True,        # create the "default" ServiceAccount in every new namespace
+    "defaultServiceAccountDelaySeconds": 0.0,  # ... this long after the namespace (0: in the same write)
+    "recreateOwnedPods": False,           # emulate a ReplicaSet & co.: a deleted owned pod comes back
+    "recreateOwnedPodsDelaySeconds": 0.0,
+    "strictEventValidation": True,        # core/v1 Events: also require reason and type Normal|Warning
+}
+
+
+def coerce_settings(src: dict, base: dict | None = None) -> dict:
+    out = dict(base if base is not None else SETTINGS_DEFAULTS)
+    for k, v in src.items():
+        if k not in SETTINGS_DEFAULTS:
+            raise ValueError(f"unknown setting {k!r}; one of {sorted(SETTINGS_DEFAULTS)}")
+        d = SETTINGS_DEFAULTS[k]
+        if isinstance(d, bool):
+            if not isinstance(v, bool):
+                raise ValueError(f"{k} must be true or false")
+            out[k] = v
+        elif isinstance(d, int):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{k} must be a positive integer")
+            out[k] = v
+        else:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                raise ValueError(f"{k} must be a number >= 0")
+            out[k] = float(v)
+    return out
+
+
+def validate_owner_references(refs: Any) -> list[FieldError]:
+    """apimachinery ValidateOwnerReferences (field path without an index, as kube reports it)."""
+    errs: list[FieldError] = []
+    if not refs:
+        return errs
+    if not isinstance(refs, list):
+        return [FieldError("Invalid", "metadata.ownerReferences", refs, "must be a list")]
+    first = ""
+    for r in refs:
+        if not isinstance(r, dict):
+            errs.append(FieldError("Invalid", "metadata.ownerReferences", r, "must be an object"))
+            continue
+        av = r.get("apiVersion") or ""
+        if not av.rsplit("/", 1)[-1]:
+            errs.append(FieldError("Invalid", "metadata.ownerReferences.apiVersion", av, "version must not be empty"))
+        for fld in ("kind", "name", "uid"):
+            if not r.get(fld):
+                errs.append(FieldError("Invalid", f"metadata.ownerReferences.{fld}", r.get(fld) or "",
+                                       f"{fld} must not be empty"))
+        if r.get("controller") is True:
+            cur = f"{r.get('kind')}/{r.get('name')}"
+            if first:
+                errs.append(FieldError("Invalid", "metadata.ownerReferences", refs,
+                                       'Only one reference can have Controller set to true. Found "true" in '
+                                       f"references for {first} and {cur}"))
+            else:
+                first = cur
+    return errs
+
+
+def controller_ref(obj: dict) -> dict | None:
+    for r in obj["metadata"].get("ownerReferences") or []:
+        if isinstance(r, dict) and r.get("controller") is True:
+            return r
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -1739,7 +2569,18 @@ class FakeServer:
         self.version = self._version(config.get("version", DEFAULT_VERSION))
         self.admin_token = config.get("adminToken", "fake-admin-token")
         self.anonymous = bool(config.get("anonymous", False))
-        self.ns_termination_seconds = float(config.get("namespaceTerminationSeconds", 0))
+        try:
+            self.settings = coerce_settings({k: v for k, v in config.items() if k in SETTINGS_DEFAULTS})
+        except ValueError as e:
+            raise SystemExit(f"bad config: {e}")
+        self.store.cache_events = self.settings["watchCacheEvents"]
+        # Open watches (id -> info dict) for GET /_fake/watches.
+        self.watches: dict[int, dict] = {}
+        self.watch_ids = itertools.count(1)
+        # What a pod's controller would create it from (spec before admission), by uid; and the same for
+        # recently deleted pods, by (namespace, name): the source of recreate_owned_pod.
+        self.pod_templates: dict[str, dict] = {}
+        self.deleted_pods: OrderedDict = OrderedDict()
         self.users: list[dict] = []
         self.group_rules: dict[str, list] = {}
         self._load_auth(config)
@@ -1807,10 +2648,37 @@ class FakeServer:
 
     # -- seeding -------------------------------------------------------------
 
+    @property
+    def ns_termination_seconds(self) -> float:
+        return self.settings["namespaceTerminationSeconds"]
+
+    def update_settings(self, changes: dict) -> dict:
+        with self.store.lock:
+            self.settings = coerce_settings(changes, self.settings)
+            self.store.cache_events = self.settings["watchCacheEvents"]
+            self.store.cond.notify_all()  # open watches re-read their deadline and bookmark period
+            return dict(self.settings)
+
+    def reset(self) -> None:
+        """Back to the config's initial state.  Open watches end, and the history is compacted, so a
+        client that re-watches from an RV it saw before gets 410 and relists (no DELETED events are
+        sent for what the reset wiped)."""
+        st = self.store
+        with st.lock:
+            self.settings = coerce_settings({k: v for k, v in self.config.items() if k in SETTINGS_DEFAULTS})
+            st.cache_events = self.settings["watchCacheEvents"]
+            self._load_auth(self.config)
+            self.pod_templates.clear()
+            self.deleted_pods.clear()
+            self.seed(self.config)
+            st.compact()
+            st.epoch += 1
+            st.cond.notify_all()
+
     def seed(self, config: dict) -> None:
         st = self.store
         with st.lock:
-            st.objects.clear()
+            st.clear()
             for ns in config.get("namespaces", ["default", "kube-system", "kube-public", "kube-node-lease"]):
                 self.create_object(BY_GVR[("", "v1", "namespaces")], "",
                                    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
@@ -1824,7 +2692,19 @@ class FakeServer:
                     self.create_object(BY_GVR[("", "v1", "namespaces")], "",
                                        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
                                        manager="fake-seed", skip_admission=True)
-                self.create_object(kind, ns if kind.namespaced else "", copy.deepcopy(obj), manager="fake-seed")
+                self.seed_object(kind, ns if kind.namespaced else "", copy.deepcopy(obj), manager="fake-seed")
+
+    def seed_object(self, kind: Kind, ns: str, obj: dict, manager: str) -> dict:
+        """Create; but a ServiceAccount "default" (which the fake made with the namespace) is replaced."""
+        md = obj.get("metadata") or {}
+        if kind.kind == "ServiceAccount" and md.get("name") == "default":
+            with self.store.lock:
+                cur = self.store.get(kind, ns, "default")
+                if cur is not None:
+                    md["resourceVersion"] = cur["metadata"]["resourceVersion"]
+                    obj["metadata"] = md
+                    return self.update_object(kind, ns, "default", obj, manager=manager)
+        return self.create_object(kind, ns, obj, manager=manager)
 
     @staticmethod
     def kind_for_object(obj: dict) -> Kind | None:
@@ -1834,7 +2714,7 @@ class FakeServer:
 
     # -- object lifecycle ----------------------------------------------------
 
-    def _prepare(self, kind: Kind, ns: str, obj: dict) -> dict:
+    def _prepare(self, kind: Kind, ns: str, obj: dict, patched: bool = False) -> dict:
         if not isinstance(obj, dict):
             raise err_bad_request(f"Object '{kind.kind}' is missing in 'null'")
         obj.setdefault("apiVersion", kind.group_version)
@@ -1860,6 +2740,17 @@ class FakeServer:
             md.pop("namespace", None)
         if kind.kind == "Secret":
             self._secret_decode(kind, obj)
+        if kind.decode_schema:
+            before = json.dumps(obj, separators=(",", ":")) if patched else ""
+            err = go_decode(obj, kind.decode_schema, kind.kind)
+            if err and patched:
+                # jsonPatcher/smpPatcher: the patched document does not decode.
+                raise ApiError(422, "Invalid", f' "" is invalid: patch: Invalid value: {go_quote(before)}: {err}',
+                               {"causes": [{"reason": "FieldValueInvalid", "message": f"Invalid value: "
+                                            f"{go_quote(before)}: {err}", "field": "patch"}]})
+            if err:
+                raise err_bad_request(f'{kind.kind} in version "{kind.version}" cannot be handled as a '
+                                      f"{kind.kind}: {err}")
         return obj
 
     @staticmethod
@@ -1913,7 +2804,13 @@ class FakeServer:
                 errs += validate_qualified_name(k, "metadata.annotations")
             if sum(len(k) + len(str(v)) for k, v in ann.items()) > 256 * 1024:
                 errs.append(FieldError("TooLong", "metadata.annotations", "", "must have at most 262144 bytes"))
+        errs += validate_owner_references(md.get("ownerReferences"))
         return errs
+
+    def _validate(self, kind: Kind, obj: dict, old: dict | None) -> list[FieldError]:
+        if kind.kind == "Event":
+            return validate_event(obj, old, strict=self.settings["strictEventValidation"])
+        return kind.validator(obj, old) if kind.validator else []
 
     def _managed_fields(self, obj: dict, old: dict | None, manager: str, operation: str,
                         subresource: str = "") -> None:
@@ -1939,6 +2836,58 @@ class FakeServer:
         entries.append(entry)
         obj["metadata"]["managedFields"] = entries
 
+    @staticmethod
+    def _admission_name(md: dict) -> str:
+        # admission.NewForbidden names the object before name generation: name, else generateName.
+        return md.get("name") or md.get("generateName") or "Unknown"
+
+    def _namespace_lifecycle(self, kind: Kind, ns: str, md: dict) -> None:
+        phase = self.store.namespace_state(ns)
+        if phase is None:
+            raise err_ns_not_found(ns)
+        if phase == "Terminating":
+            name = self._admission_name(md)
+            e = ApiError(403, "Forbidden",
+                         f'{kind.qualified} "{name}" is forbidden: unable to create new content '
+                         f"in namespace {ns} because it is being terminated", _details(kind, name))
+            e.details["causes"] = [{"reason": "NamespaceTerminating",
+                                    "message": f"namespace {ns} is being terminated",
+                                    "field": "metadata.namespace"}]
+            raise e
+
+    def _admit_pod(self, ns: str, obj: dict) -> dict:
+        """The mutating admission a pod create meets (ServiceAccount, DefaultTolerationSeconds, Priority).
+        Returns what the pod's controller would recreate it from: its spec before admission."""
+        md = obj["metadata"]
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            spec = obj["spec"] = {}
+        template = {"metadata": {k: copy.deepcopy(md[k]) for k in ("labels", "annotations", "ownerReferences")
+                                 if k in md}, "spec": copy.deepcopy(spec)}
+        if not spec.get("serviceAccountName"):
+            spec["serviceAccountName"] = "default"
+        san = spec["serviceAccountName"]
+        sa = self.store.get(BY_GVR[("", "v1", "serviceaccounts")], ns, san)
+        if sa is None:
+            pods = BY_GVR[("", "v1", "pods")]
+            name = self._admission_name(md)
+            raise ApiError(403, "Forbidden", f'pods "{name}" is forbidden: error looking up service account '
+                           f'{ns}/{san}: serviceaccount "{san}" not found', _details(pods, name))
+        # Copied once, at creation, and only into a pod that names none itself.
+        if not spec.get("imagePullSecrets"):
+            refs = [{"name": r.get("name", "")} for r in sa.get("imagePullSecrets") or [] if isinstance(r, dict)]
+            if refs:
+                spec["imagePullSecrets"] = refs
+            else:
+                spec.pop("imagePullSecrets", None)
+        tol = spec.setdefault("tolerations", [])
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+            if isinstance(tol, list) and not any(isinstance(t, dict) and t.get("key") == key for t in tol):
+                tol.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
+        spec.setdefault("priority", 0)
+        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+        return template
+
     def create_object(self, kind: Kind, ns: str, obj: dict, manager: str = "unknown", dry_run: bool = False,
                       skip_admission: bool = False, operation: str = "Update") -> dict:
         st = self.store
@@ -1949,18 +2898,12 @@ class FakeServer:
             raise ApiError(500, "", "resourceVersion should not be set on objects to be created", None)
         with st.lock:
             if kind.namespaced and not skip_admission:
-                phase = st.namespace_state(ns)
-                if phase is None:
-                    raise err_ns_not_found(ns)
-                if phase == "Terminating":
-                    e = ApiError(403, "Forbidden",
-                                 f'{kind.qualified} "{md.get("name", "")}" is forbidden: unable to create new content '
-                                 f"in namespace {ns} because it is being terminated",
-                                 _details(kind, md.get("name", "")))
-                    e.details["causes"] = [{"reason": "NamespaceTerminating",
-                                            "message": f"namespace {ns} is being terminated",
-                                            "field": "metadata.namespace"}]
-                    raise e
+                self._namespace_lifecycle(kind, ns, md)
+            template = None
+            if kind.kind == "Pod":
+                if kind.defaulter:
+                    kind.defaulter(obj)
+                template = self._admit_pod(ns, obj)
             if not md.get("name") and md.get("generateName"):
                 suffix = "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
                 md["name"] = md["generateName"] + suffix
@@ -1972,9 +2915,10 @@ class FakeServer:
                 md["generation"] = 1
             if kind.defaulter and md.get("name"):
                 kind.defaulter(obj)
+            if kind.prepare_create:
+                kind.prepare_create(obj)
             errs = self._validate_meta(kind, obj, True)
-            if kind.validator:
-                errs += kind.validator(obj, None)
+            errs += self._validate(kind, obj, None)
             if errs:
                 raise err_invalid(kind, md.get("name", ""), errs)
             if st.get(kind, ns, md["name"]) is not None:
@@ -1985,11 +2929,41 @@ class FakeServer:
             md["resourceVersion"] = st.next_rv()
             obj = _ordered(obj)
             st.put(kind, obj, "ADDED")
+            if template is not None:
+                self.pod_templates[md["uid"]] = template
+            if kind.kind == "Namespace" and self.settings["defaultServiceAccount"]:
+                self._schedule(self.settings["defaultServiceAccountDelaySeconds"], self._create_default_sa,
+                               md["name"])
             return copy.deepcopy(obj)
+
+    @staticmethod
+    def _schedule(delay: float, fn: Callable, *args) -> None:
+        if delay <= 0:
+            fn(*args)
+            return
+        t = threading.Timer(delay, fn, args=args)
+        t.daemon = True
+        t.start()
+
+    def _create_default_sa(self, ns: str) -> None:
+        # Stand-in for the ServiceAccount controller of kube-controller-manager.
+        with self.store.lock:
+            sak = BY_GVR[("", "v1", "serviceaccounts")]
+            if self.store.namespace_state(ns) != "Active" or self.store.get(sak, ns, "default") is not None:
+                return
+            try:
+                self.create_object(sak, ns, {"apiVersion": "v1", "kind": "ServiceAccount",
+                                             "metadata": {"name": "default"}},
+                                   manager="kube-controller-manager", skip_admission=True)
+            except ApiError as e:
+                log(f"default ServiceAccount in {ns}: {e.message}")
 
     def update_object(self, kind: Kind, ns: str, name: str, obj: dict, manager: str = "unknown",
                       dry_run: bool = False, subresource: str = "", operation: str = "Update",
-                      expected_old: dict | None = None, check_name: bool = False) -> dict:
+                      expected_old: dict | None = None, check_name: bool = False, patched: bool = False,
+                      created: list | None = None) -> dict:
+        """PUT / PATCH / status writes.  `created` (a list) asks for create-on-update where the kind
+        allows it (Lease): True is appended to it when the object was created."""
         st = self.store
         if check_name and isinstance(obj, dict):
             # checkName() of the PUT handler: the body must name the object, in the URL's namespace.
@@ -2000,13 +2974,19 @@ class FakeServer:
             if kind.namespaced and bmd.get("namespace") and bmd["namespace"] != ns:
                 raise err_bad_request(f"the namespace of the object ({bmd['namespace']}) does not match the "
                                       f"namespace on the request ({ns})")
-        obj = self._prepare(kind, ns, obj)
+        obj = self._prepare(kind, ns, obj, patched=patched)
         md = obj["metadata"]
         if md.get("name") and md["name"] != name:
             raise err_bad_request(f"the name of the object ({md['name']}) does not match the name on the URL ({name})")
         md["name"] = name
         with st.lock:
             old = st.get(kind, ns, name)
+            if old is None and created is not None and kind.allow_create_on_update and not subresource:
+                # Store.Update with AllowCreateOnUpdate: the object is created (any resourceVersion is dropped).
+                md.pop("resourceVersion", None)
+                out = self.create_object(kind, ns, obj, manager=manager, dry_run=dry_run)
+                created.append(True)
+                return out
             if old is None:
                 raise err_not_found(kind, name)
             if expected_old is not None and expected_old["metadata"]["resourceVersion"] != \
@@ -2014,6 +2994,13 @@ class FakeServer:
                 # A patch raced with another writer; the caller recomputes.
                 raise err_conflict(kind, name)
             rv = md.get("resourceVersion")
+            if not rv and not kind.allow_unconditional_update and expected_old is None:
+                # Store.Update without AllowUnconditionalUpdate: the (uint64) 0 is printed as %#v.
+                gk = f"{kind.resource}.{kind.group}" if kind.group else kind.resource
+                msg = "Invalid value: 0x0: must be specified for an update"
+                raise ApiError(422, "Invalid", f'{gk} "{name}" is invalid: metadata.resourceVersion: {msg}',
+                               _details(kind, name, causes=[{"reason": "FieldValueInvalid", "message": msg,
+                                                             "field": "metadata.resourceVersion"}]))
             if rv and rv != old["metadata"]["resourceVersion"]:
                 raise err_conflict(kind, name)
             if md.get("uid") and md["uid"] != old["metadata"]["uid"]:
@@ -2045,8 +3032,7 @@ class FakeServer:
                     gen += 1
                 md["generation"] = gen
             errs = self._validate_meta(kind, obj, False)
-            if kind.validator:
-                errs += kind.validator(obj, old)
+            errs += self._validate(kind, obj, old)
             if errs:
                 raise err_invalid(kind, name, errs)
             if _same_object(obj, old):
@@ -2096,11 +3082,59 @@ class FakeServer:
             final = copy.deepcopy(old)
             final["metadata"]["resourceVersion"] = st.next_rv()
             st.remove(kind, ns, name, final)
+            if kind.kind == "Pod":
+                self._pod_deleted(ns, old)
             if kind.return_deleted_object:
                 return 200, final
             # Store.finalizeDelete: a Success Status naming the deleted object.
             return 200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                          "details": _details(kind, name, uid=old["metadata"]["uid"])}
+
+    def _pod_deleted(self, ns: str, old: dict) -> None:
+        tmpl = self.pod_templates.pop(old["metadata"]["uid"], None)
+        if tmpl is None:
+            return
+        self.deleted_pods[(ns, old["metadata"]["name"])] = tmpl
+        while len(self.deleted_pods) > 1000:
+            self.deleted_pods.popitem(last=False)
+        ref = controller_ref(old)
+        if self.settings["recreateOwnedPods"] and ref and ref.get("kind") in POD_CONTROLLER_KINDS:
+            self._schedule(self.settings["recreateOwnedPodsDelaySeconds"], self._recreate_quietly, ns,
+                           old["metadata"]["name"])
+
+    def _recreate_quietly(self, ns: str, name: str) -> None:
+        try:
+            self.recreate_owned_pod(ns, name)
+        except ApiError as e:
+            log(f"recreate pod {ns}/{name}: {e.message}")
+
+    def recreate_owned_pod(self, ns: str, name: str) -> dict:
+        """What the pod's controller (ReplicaSet, StatefulSet, DaemonSet, Job) does once a pod it owns is
+        gone: create a new one from its template, through the normal create path (admission included):
+        a new uid, and a new generated name unless the owner is a StatefulSet (which reuses the name)."""
+        pods = BY_GVR[("", "v1", "pods")]
+        with self.store.lock:
+            if self.store.get(pods, ns, name) is not None:
+                raise ApiError(409, "Conflict", f'pod "{name}" still exists: a controller replaces a pod only '
+                               "once it is gone", _details(pods, name))
+            tmpl = self.deleted_pods.get((ns, name))
+            if tmpl is None:
+                raise ApiError(404, "NotFound", f'no deleted pod "{name}" in namespace "{ns}" to recreate',
+                               _details(pods, name))
+            ref = next((r for r in tmpl["metadata"].get("ownerReferences") or []
+                        if isinstance(r, dict) and r.get("controller") is True), None)
+            if not ref or ref.get("kind") not in POD_CONTROLLER_KINDS:
+                raise ApiError(400, "BadRequest", f'pod "{name}" has no controller ownerReference of kind '
+                               + "/".join(POD_CONTROLLER_KINDS), _details(pods, name))
+            md = copy.deepcopy(tmpl["metadata"])
+            if ref["kind"] == "StatefulSet":
+                md["name"] = name
+            else:
+                md["generateName"] = f"{ref.get('name')}-"
+            obj = {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": copy.deepcopy(tmpl["spec"])}
+            out = self.create_object(pods, ns, obj, manager="kube-controller-manager")
+            self.deleted_pods.pop((ns, name), None)
+            return out
 
     def _delete_namespace(self, kind: Kind, old: dict, dry_run: bool) -> dict:
         st = self.store
@@ -2136,6 +3170,8 @@ class FakeServer:
                         final = copy.deepcopy(o)
                         final["metadata"]["resourceVersion"] = st.next_rv()
                         st.remove(k, name, o["metadata"]["name"], final)
+                        if k.kind == "Pod":
+                            self.pod_templates.pop(o["metadata"]["uid"], None)
             final = copy.deepcopy(cur)
             final["spec"] = {}
             final["metadata"]["resourceVersion"] = st.next_rv()
@@ -2392,6 +3428,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, code: int, body: bytes, ctype: str = JSON_CT, headers: dict | None = None) -> None:
         self.resp_code = code
+        self._log_answer()
         self.send_response(code)
         self.send_header("Audit-Id", self.audit_id)
         self.send_header("Cache-Control", "no-cache, private")
@@ -2409,17 +3446,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _send_json(self, code: int, obj: Any, headers: dict | None = None) -> None:
-        body = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
-        self._send(code, body, JSON_CT, headers)
+        self._send(code, go_json(obj) + b"\n", JSON_CT, headers)
 
     def _send_error(self, e: ApiError) -> None:
         self._send_json(e.code, e.status(), e.headers)
 
     def _dispatch(self):
-        start = time.time()
+        start = self.req_start = time.time()
         self.audit_id = str(uuid.uuid4())
         self.resp_code = 0
         self.fault_kind = ""
+        self.watch_fault: Fault | None = None
+        self.is_watch = False
+        self.log_entry: dict | None = None   # set when a watch stream starts (logged then, updated at its end)
         self.user: User | None = None
         url = urllib.parse.urlsplit(self.path)
         self.url_path = url.path
@@ -2459,18 +3498,51 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if dropped:
             raise DropConnection()
 
-    def _record(self, start: float, dropped: bool) -> None:
-        entry = {
-            "seq": next(self.srv.req_seq), "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+    def _log_entry(self, start: float, dropped: bool) -> dict:
+        now = time.time()
+        return {
+            "seq": 0, "time": now, "startTime": start,
             "conn": self.conn_id, "method": self.command, "path": self.url_path, "query": self.raw_query,
             "user": self.user.name if self.user else None, "authMethod": self.user.method if self.user else None,
             "status": self.resp_code, "dropped": dropped, "contentType": self.headers.get("Content-Type"),
             "accept": self.headers.get("Accept"), "userAgent": self.headers.get("User-Agent"),
-            "fault": self.fault_kind or None, "durationMs": int((time.time() - start) * 1000),
-            "requestBytes": len(self.body) if hasattr(self, "body") else 0,
+            "fault": self.fault_kind or None, "durationMs": int((now - start) * 1000),
+            "requestBytes": len(self.body) if hasattr(self, "body") else 0, "watch": self.is_watch,
         }
+
+    def _append_log(self, entry: dict) -> None:
+        # seq and time are taken under the log's lock, so both grow with the log's order.
         with self.srv.req_lock:
+            entry["seq"] = next(self.srv.req_seq)
+            entry["time"] = time.time()
             self.srv.requests.append(entry)
+
+    def _log_answer(self) -> None:
+        """Log the request as the server starts to answer it: after the work (a create's commit) is done,
+        before the response is written.  A watch is logged here too, when its stream starts."""
+        if self.log_entry is not None or self.url_path.startswith("/_fake/"):
+            return
+        entry = self._log_entry(self.req_start, False)
+        if self.is_watch and self.resp_code == 200:
+            entry.update({"durationMs": None, "ended": False, "events": 0, "endReason": None, "endTime": None})
+        self._append_log(entry)
+        self.log_entry = entry
+
+    def _record(self, start: float, dropped: bool) -> None:
+        if self.log_entry is None:
+            # Nothing was answered (a dropped request): log it now.
+            self._append_log(self._log_entry(start, dropped))
+            return
+        with self.srv.req_lock:
+            e = self.log_entry
+            e["durationMs"] = int((time.time() - start) * 1000)
+            e["dropped"] = dropped
+            if e.get("ended") is False:
+                # A watch stream: say how it ended.
+                e["endTime"] = time.time()
+                e["ended"] = True
+                if dropped:
+                    e["endReason"] = "dropped"
 
     # -- authentication --------------------------------------------------------
 
@@ -2496,6 +3568,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with self.srv.fault_lock:
             fault = None
             for f in self.srv.faults:
+                if f.kind in WATCH_FAULT_KINDS and not self.is_watch:
+                    continue
                 if f.count > 0 and (f.method in ("*", self.command)) and f.path_re.search(self.url_path):
                     f.count -= 1
                     f.hits += 1
@@ -2506,6 +3580,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         self.fault_kind = fault.kind
         log(f"fault {fault.kind} on {self.command} {self.url_path}")
+        if fault.kind in WATCH_FAULT_KINDS:
+            self.watch_fault = fault  # acted on by _watch, once the stream has started
+            return
         if fault.kind == "delay":
             time.sleep(fault.seconds)
             return
@@ -2607,7 +3684,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         resource = rest[0]
         name = rest[1] if len(rest) > 1 else ""
         sub = rest[2] if len(rest) > 2 else ""
-        watch = self.query.get("watch", "") in ("true", "1")
+        watch = self.query.get("watch", "").lower() in ("true", "1", "t")
+        self.is_watch = watch and self.command in ("GET", "HEAD") and len(rest) == 1
         method = self.command
         verb = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update", "PATCH": "patch",
                 "DELETE": "delete"}.get(method, method.lower())
@@ -2615,7 +3693,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             verb = "watch" if watch else "list"
         elif not name and method == "DELETE":
             verb = "deletecollection"
-        attrs = Attrs(self.user, verb, group, resource, sub, ns, name, path)
+        authz_name = name
+        if verb in ("list", "watch"):
+            # RequestInfoFactory: a list or watch with fieldSelector=metadata.name=<n> is a request for <n>.
+            authz_name = field_selector_exact_name(self.query.get("fieldSelector", ""))
+        attrs = Attrs(self.user, verb, group, resource, sub, ns, authz_name, path)
         self._authz(attrs)
         kind = BY_GVR.get((group, version, resource)) if known_gv else None
         self._apply_faults(kind, ns if (kind and kind.namespaced) else "", name)
@@ -2651,7 +3733,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._get(kind, ns, name)
             if kind.namespaced is False and ns and kind.kind != "Namespace":
                 raise err_resource_not_found()
-            return self._watch(kind, ns) if watch else self._list(kind, ns or None)
+            return self._watch(kind, ns or None) if watch else self._list(kind, ns or None)
         if method == "POST":
             if name:
                 raise err_method_not_allowed()
@@ -2666,8 +3748,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if not name:
                 raise err_method_not_allowed()
             obj = self._decode_body()
-            return self._send_json(200, self.srv.update_object(kind, ns, name, obj, manager=self.field_manager,
-                                                               dry_run=dry_run, subresource=sub, check_name=True))
+            created: list = []
+            out = self.srv.update_object(kind, ns, name, obj, manager=self.field_manager, dry_run=dry_run,
+                                         subresource=sub, check_name=True, created=created)
+            return self._send_json(201 if created else 200, out)
         if method == "PATCH":
             if not name:
                 raise err_method_not_allowed()
@@ -2743,19 +3827,84 @@ class Handler(http.server.BaseHTTPRequestHandler):
         fsel = parse_field_selector(self.query.get("fieldSelector", ""), kind)
         st = self.srv.store
         with st.lock:
-            items = [copy.deepcopy(o) for o in st.list(kind, ns)
-                     if lsel(o["metadata"].get("labels")) and fsel(o)]
+            # Stored objects are never changed in place, so the list can share them.
+            items = [o for o in st.list(kind, ns) if lsel(o["metadata"].get("labels")) and fsel(o)]
             return items, str(st.rv)
 
+    def _validate_list_options(self, watch: bool) -> None:
+        """apimachinery's ValidateListOptions, for a 1.31 server (WatchList gate off)."""
+        q = self.query
+        match = q.get("resourceVersionMatch", "")
+        sie = "sendInitialEvents" in q
+        errs: list[FieldError] = []
+        if watch:
+            if sie:
+                if match != "NotOlderThan":
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+                errs.append(FieldError("Forbidden", "sendInitialEvents", None,
+                                       "sendInitialEvents is forbidden for watch unless the WatchList feature gate "
+                                       "is enabled"))
+            if match:
+                if not sie:
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           "resourceVersionMatch is forbidden for watch unless sendInitialEvents is "
+                                           "provided"))
+                if match != "NotOlderThan":
+                    errs.append(FieldError("NotSupported", "resourceVersionMatch", match,
+                                           'supported values: "NotOlderThan"'))
+                if q.get("continue"):
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           "resourceVersionMatch is forbidden when continue is provided"))
+        else:
+            if match:
+                if not q.get("resourceVersion"):
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+                if q.get("continue"):
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           "resourceVersionMatch is forbidden when continue is provided"))
+                if match not in ("Exact", "NotOlderThan"):
+                    errs.append(FieldError("NotSupported", "resourceVersionMatch", match,
+                                           'supported values: "Exact", "NotOlderThan", ""'))
+                if match == "Exact" and q.get("resourceVersion") == "0":
+                    errs.append(FieldError("Forbidden", "resourceVersionMatch", None,
+                                           'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+            if sie:
+                errs.append(FieldError("Forbidden", "sendInitialEvents", None, "sendInitialEvents is forbidden for list"))
+        if errs:
+            raise err_invalid(LIST_OPTIONS_KIND, "", errs)
+
     def _list(self, kind: Kind, ns: str | None):
-        items, rv = self._selected(kind, ns)
+        self._validate_list_options(False)
+        st = self.srv.store
         cont = self.query.get("continue", "")
+        qrv = self.query.get("resourceVersion", "")
+        if cont and qrv not in ("", "0"):
+            raise err_bad_request("specifying resource version is not allowed when using continue")
+        if qrv and not cont:
+            try:
+                qrv_int = int(qrv)
+                if qrv_int < 0:
+                    raise ValueError
+            except ValueError:
+                raise ApiError(400, "BadRequest", f'resourceVersion: Invalid value: "{qrv}": strconv.ParseUint: '
+                               f'parsing "{qrv}": invalid syntax', None)
+            if self.query.get("resourceVersionMatch") == "Exact" and qrv_int < st.compacted_rv:
+                raise ApiError(410, "Expired", "The resourceVersion for the provided list is too old.", None)
+            err = wait_for_rv(st, qrv_int)
+            if err:
+                raise err
+        items, rv = self._selected(kind, ns)
         if cont:
             try:
                 tok = json.loads(base64.urlsafe_b64decode(cont + "=" * (-len(cont) % 4)))
                 start, rv = tok["start"], str(tok["rv"])
             except (ValueError, KeyError, TypeError):
                 raise err_bad_request("continue key is not valid: illegal base64 data at input byte 0")
+            if int(rv) < st.compacted_rv:
+                raise ApiError(410, "Expired", "The provided continue parameter is too old to display a consistent "
+                               "list result. You can start a new list without the continue parameter.", None)
             items = [o for o in items if f"{o['metadata'].get('namespace', '')}/{o['metadata']['name']}" > start]
         limit = int(self.query.get("limit") or 0)
         next_cont, remaining = "", None
@@ -2774,70 +3923,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self._send_json(200, {"kind": f"{kind.kind}List", "apiVersion": kind.group_version, "metadata": md,
                                      "items": [list_item(o) for o in items]})
 
+    # -- watch -----------------------------------------------------------------
+
+    WATCH_IDLE_CHECK = 1.0  # how often an idle watch looks for a client that hung up (off the hot path)
+
     def _watch(self, kind: Kind, ns: str | None):
-        """Chunked stream of watch events, as `kubectl get -w` and informers use."""
-        st = self.srv.store
-        lsel = parse_label_selector(self.query.get("labelSelector", ""))
-        fsel = parse_field_selector(self.query.get("fieldSelector", ""), kind)
-        timeout = float(self.query.get("timeoutSeconds") or 1800)
-        since = self.query.get("resourceVersion", "")
-        deadline = time.time() + timeout
-        self.resp_code = 200
-        self.send_response(200)
-        self.send_header("Audit-Id", self.audit_id)
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-
-        as_table = self._wants_table()
-
-        def chunk(ev: dict) -> None:
-            if as_table and ev["type"] != "ERROR":
-                # `kubectl get -w` asks for Table events: one row per event.
-                ev = {"type": ev["type"], "object": self._table(kind, [ev["object"]],
-                                                                ev["object"]["metadata"]["resourceVersion"])}
-            data = json.dumps(ev, separators=(",", ":")).encode() + b"\n"
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
-
-        def wanted(o):
-            return ((ns is None or o["metadata"].get("namespace", "") == ns)
-                    and lsel(o["metadata"].get("labels")) and fsel(o))
-        with st.lock:
-            if since in ("", "0"):
-                for o in st.list(kind, ns):
-                    if wanted(o):
-                        chunk({"type": "ADDED", "object": o})
-                last = st.rv
-            else:
-                last = int(since)
-                if last < st.oldest_event_rv:
-                    chunk({"type": "ERROR", "object": ApiError(
-                        410, "Expired", f"too old resource version: {last} ({st.oldest_event_rv})", {}).status()})
-                    self.wfile.write(b"0\r\n\r\n")
-                    self.close_connection = True
-                    return
-        try:
-            while time.time() < deadline:
-                with st.lock:
-                    pending = [e for e in st.events if e[0] > last and e[1] == kind.key]
-                    if pending:
-                        last = max(e[0] for e in pending)
-                    else:
-                        last = max(last, st.events[-1][0] if st.events else last)
-                        st.cond.wait(timeout=0.5)
-                for _, _, etype, obj in pending:
-                    if wanted(obj):
-                        chunk({"type": etype, "object": obj})
-                r, _, _ = select.select([self.request], [], [], 0)
-                if r:  # the client hung up (it never sends anything on a watch)
-                    break
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
-            pass
-        self.close_connection = True
+        """Chunked stream of watch events, as informers and `kubectl get -w` use (see WatchStream)."""
+        WatchStream(self, kind, ns).run()
 
     def _patch(self, kind: Kind, ns: str, name: str, sub: str, ctype: str, dry_run: bool):
         st = self.srv.store
@@ -2860,7 +3952,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self._send_json(201, self.srv.create_object(
                         kind, ns, obj, manager=self.field_manager, dry_run=dry_run, operation="Apply"))
                 # Approximation of server-side apply: merge the applied config into the live object.
-                merged = strategic_merge_patch(cur, obj)
+                merged = strategic_merge_for_kind(kind, cur, obj)
                 merged["metadata"]["resourceVersion"] = (obj.get("metadata") or {}).get("resourceVersion") or \
                     cur["metadata"]["resourceVersion"]
                 return self._send_json(200, self.srv.update_object(
@@ -2876,6 +3968,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             patch = json.loads(self.body or b"null")
         except ValueError as e:
             raise err_bad_request(f"error decoding patch: {e}")
+        if ctype == "application/json-patch+json" and isinstance(patch, list) and len(patch) > 10000:
+            raise ApiError(413, "RequestEntityTooLarge", "Request entity too large: The allowed maximum operations "
+                           f"in a JSON patch is 10000, got {len(patch)}", {})
         for attempt in range(5):
             with st.lock:
                 cur = st.get(kind, ns, name)
@@ -2893,18 +3988,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     if not isinstance(patch, dict):
                         raise err_bad_request("json: cannot unmarshal array into Go value of type "
                                               "map[string]interface {}")
-                    new = strategic_merge_patch(cur, patch)
+                    new = strategic_merge_for_kind(kind, cur, patch)
+            except JSONPatchApplyError as e:
+                # patch.go: NewGenericServerResponse(422, ...): a generic message, the cause in details.
+                raise ApiError(422, "Invalid", "the server rejected our request due to an error in our request",
+                               {"causes": [{"message": str(e)}]})
             except ValueError as e:
-                raise ApiError(422 if ctype == "application/json-patch+json" else 400,
-                               "Invalid" if ctype == "application/json-patch+json" else "BadRequest", str(e), None)
+                raise err_bad_request(str(e))
             if not isinstance(new, dict):
                 raise err_bad_request("patch produced a non-object")
-            new.setdefault("metadata", {})
-            # A resourceVersion in the patch is a precondition; without one the
-            # server retries internally on conflict, so patches never 409 by themselves.
-            prv = None
+            if not isinstance(new.get("metadata"), dict):
+                new["metadata"] = {}
+            # A resourceVersion the patch sets (merge patch, or a JSON patch replace) is a precondition;
+            # without one the server retries internally on conflict, so patches never 409 by themselves.
+            prv = new["metadata"].get("resourceVersion")
             if isinstance(patch, dict):
-                prv = (patch.get("metadata") or {}).get("resourceVersion")
+                prv = (patch.get("metadata") or {}).get("resourceVersion") or None
+            elif prv == cur["metadata"]["resourceVersion"]:
+                prv = None
             new["metadata"]["resourceVersion"] = prv or cur["metadata"]["resourceVersion"]
             if (new["metadata"].get("name") or name) != name:
                 raise err_bad_request(f"the name of the object ({new['metadata'].get('name')}) does not match the "
@@ -2912,7 +4013,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             try:
                 out = self.srv.update_object(kind, ns, name, new, manager=self.field_manager, dry_run=dry_run,
                                              subresource=sub, operation="Update",
-                                             expected_old=None if prv else cur)
+                                             expected_old=None if prv else cur, patched=True)
             except ApiError as e:
                 if e.reason == "Conflict" and not prv and attempt < 4:
                     continue
@@ -3016,9 +4117,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         f = Fault(next(srv.fault_ids), kind, (s.get("method") or "*").upper(),
                                   s.get("path", ".*"), int(s.get("count", 1)), s.get("retryAfter"),
                                   bool(s.get("bumpResourceVersion")), int(s.get("code", 500)),
-                                  s.get("reason", ""), s.get("message", ""), float(s.get("seconds", 0)))
+                                  s.get("reason", ""), s.get("message", ""), float(s.get("seconds", 0)),
+                                  after_events=None if s.get("afterEvents") is None else int(s["afterEvents"]),
+                                  after_seconds=None if s.get("afterSeconds") is None else float(s["afterSeconds"]),
+                                  reset=bool(s.get("reset")))
                     except re.error as e:
                         return self._send_json(400, {"error": f"bad path regex: {e}"})
+                    except (TypeError, ValueError) as e:
+                        return self._send_json(400, {"error": f"bad fault spec: {e}"})
                     with srv.fault_lock:
                         srv.faults.append(f)
                     out.append(f.to_json())
@@ -3042,13 +4148,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send_json(400, {"error": "unknown kind"})
             ns = (obj.get("metadata") or {}).get("namespace", "default") if kind.namespaced else ""
             try:
-                return self._send_json(201, srv.create_object(kind, ns, obj, manager="fake-admin"))
+                return self._send_json(201, srv.seed_object(kind, ns, obj, manager="fake-admin"))
             except ApiError as e:
                 return self._send_error(e)
         if path == "/_fake/reset" and m == "POST":
-            with srv.store.lock:
-                srv._load_auth(srv.config)
-                srv.seed(srv.config)
+            srv.reset()
             with srv.fault_lock:
                 srv.faults = []
             with srv.req_lock:
@@ -3071,10 +4175,307 @@ class Handler(http.server.BaseHTTPRequestHandler):
             na = t + dt.timedelta(seconds=float(spec.get("notAfterOffsetSeconds", 365 * 86400)))
             c, k = srv.pki.issue(spec.get("cn", "user"), spec.get("o", []), not_before=nb, not_after=na)
             return self._send_json(200, {"cert": c.decode(), "key": k.decode()})
+        if path == "/_fake/settings":
+            if m == "POST":
+                try:
+                    return self._send_json(200, srv.update_settings(json.loads(self.body or b"{}")))
+                except (ValueError, AttributeError) as e:
+                    return self._send_json(400, {"error": str(e)})
+            if m == "GET":
+                return self._send_json(200, dict(srv.settings))
+        if path == "/_fake/compact" and m == "POST":
+            with srv.store.lock:
+                return self._send_json(200, {"resourceVersion": str(srv.store.compact())})
+        if path == "/_fake/watches" and m == "GET":
+            with srv.store.lock:
+                return self._send_json(200, sorted((dict(w) for w in srv.watches.values()), key=lambda w: w["id"]))
+        if path == "/_fake/recreate-pod" and m == "POST":
+            spec = json.loads(self.body or b"{}")
+            try:
+                return self._send_json(201, srv.recreate_owned_pod(spec.get("namespace", "default"),
+                                                                   spec.get("name", "")))
+            except ApiError as e:
+                return self._send_error(e)
         if path == "/_fake/info" and m == "GET":
             return self._send_json(200, {"port": srv.port, "version": srv.version,
                                          "caFile": srv.pki.ca_cert_path, "stateDir": srv.pki.dir})
         return self._send_json(404, {"error": f"no admin endpoint {m} {path}"})
+
+
+def wait_for_rv(st: Store, rv: int, seconds: float = 3.0) -> ApiError | None:
+    """The watch cache's waitUntilFreshAndBlock: an RV newer than the store's is waited for, then 504."""
+    deadline = time.time() + seconds
+    with st.lock:
+        while st.rv < rv and time.time() < deadline:
+            st.cond.wait(deadline - time.time())
+        if st.rv >= rv:
+            return None
+        return ApiError(504, "Timeout", f"Timeout: Too large resource version: {rv}, current: {st.rv}",
+                        {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                         "retryAfterSeconds": 1})
+
+
+class WatchStream:
+    """One watch request: 200, chunked, one JSON event per line, until the server-side timeout (a
+    normal end: final bookmark if asked for, then the zero-length chunk), the client leaving, or an
+    injected fault.
+
+    The watch keeps an absolute offset into Store.history and, under the store lock, takes only what
+    was appended since; it sleeps on Store.cond, which every write notifies, so an event reaches it
+    as soon as the writer releases the lock.  Selector transitions follow the watch cache
+    (cacheWatcher.convertToWatchEvent): the filter is applied to both the new and the previous object."""
+
+    def __init__(self, h: "Handler", kind: Kind, ns: str | None):
+        self.h, self.kind, self.ns = h, kind, ns
+        self.srv, self.st = h.srv, h.srv.store
+        q = h.query
+        self.lsel = parse_label_selector(q.get("labelSelector", ""))
+        self.fsel = parse_field_selector(q.get("fieldSelector", ""), kind)
+        h._validate_list_options(True)
+        self.since = q.get("resourceVersion", "")
+        self.since_rv = 0
+        if self.since not in ("", "0"):
+            try:
+                self.since_rv = int(self.since)
+                if self.since_rv < 0:
+                    raise ValueError
+            except ValueError:
+                raise ApiError(422, "Invalid", f'{kind.qualified} "" is invalid: resourceVersion: Invalid value: '
+                               f'"{self.since}": invalid resource version: strconv.ParseUint: parsing '
+                               f'"{self.since}": invalid syntax', _details(kind, ""))
+        ts = q.get("timeoutSeconds", "")
+        self.requested_timeout = None
+        if ts:
+            try:
+                self.requested_timeout = int(ts)
+            except ValueError:
+                raise err_bad_request(f'timeoutSeconds: strconv.ParseInt: parsing "{ts}": invalid syntax')
+        self.bookmarks = q.get("allowWatchBookmarks", "").lower() in ("true", "1", "t")
+        self.as_table = h._wants_table()
+        self.fault = h.watch_fault
+        self.events_sent = 0
+        self.start = time.time()
+
+    # -- what a watcher sees -----------------------------------------------------
+
+    def wanted(self, o: dict) -> bool:
+        return ((self.ns is None or o["metadata"].get("namespace", "") == self.ns)
+                and self.lsel(o["metadata"].get("labels")) and self.fsel(o))
+
+    def convert(self, e: HistoryEvent) -> tuple[str, dict, bytes | None] | None:
+        if e.kind_key != self.kind.key:
+            return None
+        cur = e.etype != "DELETED" and self.wanted(e.obj)
+        old = e.prev is not None and self.wanted(e.prev)
+        if cur:
+            # Starts to match: ADDED, even for a MODIFIED write; keeps matching: the write's own type.
+            return ("MODIFIED" if old else "ADDED"), e.obj, e.obj_json()
+        if not old:
+            return None
+        if e.etype == "DELETED":
+            return "DELETED", e.obj, e.obj_json()
+        # Stops matching: DELETED carrying the previous content, at the event's resourceVersion.
+        prev = dict(e.prev)
+        prev["metadata"] = dict(prev["metadata"], resourceVersion=str(e.rv))
+        return "DELETED", prev, None
+
+    def encode(self, etype: str, obj: dict, obj_json: bytes | None = None) -> bytes:
+        if self.as_table and etype == "BOOKMARK":
+            obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"],
+                   "columnDefinitions": [], "rows": []}
+            obj_json = None
+        elif self.as_table and etype != "ERROR":
+            # `kubectl get -w` asks for Table events: one row per event.
+            obj = self.h._table(self.kind, [obj], obj["metadata"]["resourceVersion"])
+            obj_json = None
+        if obj_json is None:
+            obj_json = go_json(obj)
+        line = b'{"type":"' + etype.encode() + b'","object":' + obj_json + b"}\n"
+        return f"{len(line):x}\r\n".encode() + line + b"\r\n"
+
+    def bookmark(self, rv: int) -> bytes:
+        return self.encode("BOOKMARK", {"kind": self.kind.kind, "apiVersion": self.kind.group_version,
+                                        "metadata": {"resourceVersion": str(rv)}})
+
+    def error(self, e: ApiError) -> bytes:
+        return self.encode("ERROR", e.status())
+
+    # -- the stream --------------------------------------------------------------
+
+    def deadline(self) -> float:
+        s = self.srv.settings
+        t = float(self.requested_timeout) if self.requested_timeout else s["defaultWatchSeconds"]
+        if s["maxWatchSeconds"] > 0:
+            t = min(t, s["maxWatchSeconds"])
+        return self.start + t
+
+    def send_headers(self) -> None:
+        h = self.h
+        h.resp_code = 200
+        h._log_answer()
+        h.send_response(200)
+        h.send_header("Audit-Id", h.audit_id)
+        h.send_header("Cache-Control", "no-cache, private")
+        h.send_header("Content-Type", "application/json")
+        if h.user is not None:
+            h.send_header("X-Kubernetes-Pf-Flowschema-Uid", FLOWSCHEMA_UID)
+            h.send_header("X-Kubernetes-Pf-Prioritylevel-Uid", PRIORITYLEVEL_UID)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        h.wfile.flush()
+
+    def write(self, data: bytes, events: int = 0) -> None:
+        if data:
+            self.h.wfile.write(data)
+            self.h.wfile.flush()
+        self.events_sent += events
+        if self.h.log_entry is not None:
+            self.h.log_entry["events"] = self.events_sent
+
+    def end(self, reason: str, keep_alive: bool = True) -> None:
+        self.h.wfile.write(b"0\r\n\r\n")
+        self.h.wfile.flush()
+        self.set_reason(reason)
+        if not keep_alive:
+            self.h.close_connection = True  # else as the client asked: keep-alive unless Connection: close
+
+    def set_reason(self, reason: str) -> None:
+        if self.h.log_entry is not None:
+            self.h.log_entry["endReason"] = reason
+
+    def client_gone(self) -> bool:
+        try:
+            r, _, _ = select.select([self.h.request], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(r)  # a watch client never sends anything: readable means it closed
+
+    def drop_due(self, now: float) -> bool:
+        f = self.fault
+        if f is None or f.kind != "watchDrop":
+            return False
+        if f.after_events is None and f.after_seconds is None:
+            return True
+        if f.after_events is not None and self.events_sent >= f.after_events:
+            return True
+        return f.after_seconds is not None and now >= self.start + f.after_seconds
+
+    def drop(self) -> None:
+        self.set_reason("dropped")
+        log(f"watch {self.h.url_path}: dropped by a watchDrop fault after {self.events_sent} events")
+        raise DropConnection(reset=self.fault.reset)
+
+    def run(self) -> None:
+        st, srv = self.st, self.srv
+        expired: ApiError | None = None
+        initial: list[dict] = []
+        if self.since_rv > st.rv:
+            expired = wait_for_rv(st, self.since_rv)
+        with st.lock:
+            epoch = st.epoch
+            caught_up = st.rv
+            if expired is not None:
+                pass
+            elif self.fault is not None and self.fault.kind == "watchExpired":
+                expired = ApiError(410, "Expired", self.fault.message or
+                                   f"too old resource version: {self.since_rv} ({max(st.rv, self.since_rv + 1)})", None)
+            elif self.since in ("", "0"):
+                initial = [o for o in st.list(self.kind, self.ns) if self.wanted(o)]
+                idx = st.total()
+            elif self.since_rv < st.oldest_watchable():
+                expired = ApiError(410, "Expired",
+                                   f"too old resource version: {self.since_rv} ({st.oldest_watchable()})", None)
+            else:
+                idx = st.index_after(self.since_rv)
+                caught_up = self.since_rv
+        self.send_headers()
+        info = {"id": next(srv.watch_ids), "seq": self.h.log_entry["seq"], "path": self.h.url_path,
+                "query": self.h.raw_query, "user": self.h.user.name if self.h.user else None,
+                "startTime": self.start, "conn": self.h.conn_id}
+        with st.lock:
+            srv.watches[info["id"]] = info
+        try:
+            if expired is not None:
+                # Past authn, authz and admission the cacher reports errors as an ERROR event, then ends.
+                self.write(self.error(expired), 1)
+                self.end("expired" if expired.code == 410 else "tooLargeResourceVersion")
+                return
+            self.stream(initial, idx, caught_up, epoch, info)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout, OSError):
+            self.set_reason("clientClosed")
+            self.h.close_connection = True
+        finally:
+            with st.lock:
+                srv.watches.pop(info["id"], None)
+
+    def stream(self, initial: list[dict], idx: int, caught_up: int, epoch: int, info: dict) -> None:
+        st = self.st
+        if self.drop_due(time.time()):
+            self.drop()
+        for o in initial:
+            self.write(self.encode("ADDED", o), 1)
+            info["events"] = self.events_sent
+            if self.drop_due(time.time()):
+                self.drop()
+        interval = self.srv.settings["bookmarkIntervalSeconds"]
+        next_bookmark = self.start + interval if interval > 0 else float("inf")
+        while True:
+            now = time.time()
+            deadline = self.deadline()
+            if self.drop_due(now):
+                self.drop()
+            if now >= deadline:
+                if self.bookmarks:
+                    self.write(self.bookmark(caught_up), 1)
+                self.end("timeout")
+                return
+            if self.bookmarks and now >= next_bookmark:
+                self.write(self.bookmark(caught_up), 1)
+                interval = self.srv.settings["bookmarkIntervalSeconds"]
+                next_bookmark = now + interval if interval > 0 else float("inf")
+                continue
+            with st.lock:
+                evs = st.events_from(idx)
+                if evs == [] and st.epoch == epoch:
+                    wake = min(deadline, next_bookmark if self.bookmarks else deadline,
+                               now + Handler.WATCH_IDLE_CHECK)
+                    f = self.fault
+                    if f is not None and f.kind == "watchDrop" and f.after_seconds is not None:
+                        wake = min(wake, self.start + f.after_seconds)
+                    st.cond.wait(max(0.0, wake - time.time()))
+                    evs = st.events_from(idx)
+                if evs is not None:
+                    idx += len(evs)
+                    caught_up = st.rv
+                oldest = st.oldest_watchable()
+                reset = st.epoch != epoch
+            if reset:
+                self.end("reset")
+                return
+            if evs is None:
+                # It fell further behind than the history keeps: the real cacher drops such a watcher.
+                self.write(self.error(ApiError(410, "Expired", f"too old resource version: {caught_up} "
+                                                               f"({oldest})", None)), 1)
+                self.end("expired")
+                return
+            out, n = [], 0
+            for e in evs:
+                c = self.convert(e)
+                if c is None:
+                    continue
+                out.append(self.encode(*c))
+                n += 1
+                f = self.fault
+                if f is not None and f.kind == "watchDrop" and f.after_events is not None and \
+                        self.events_sent + n >= f.after_events:
+                    break
+            if out:
+                self.write(b"".join(out), n)
+                info["events"] = self.events_sent
+            elif not evs and self.client_gone():
+                self.set_reason("clientClosed")
+                self.h.close_connection = True
+                return
 
 
 def err_invalid_dryrun(v: str) -> ApiError:
@@ -3120,6 +4521,15 @@ def load_config(path: str | None) -> dict:
       "adminToken": "token for /_fake/ endpoints",
       "anonymous": false,                    # true: no credentials = system:anonymous (then RBAC), else 401
       "namespaceTerminationSeconds": 0,      # how long a deleted namespace stays Terminating
+      "bookmarkIntervalSeconds": 60,         # BOOKMARK period (watches with allowWatchBookmarks=true)
+      "defaultWatchSeconds": 1800,           # watch length without timeoutSeconds
+      "maxWatchSeconds": 0,                  # cap on every watch; 0 = none
+      "watchCacheEvents": 5000,              # events kept for watches resuming from a resourceVersion
+      "defaultServiceAccount": true,         # every new namespace gets ServiceAccount "default" ...
+      "defaultServiceAccountDelaySeconds": 0,  # ... this long after it (0: in the same write)
+      "recreateOwnedPods": false,            # a deleted pod with a controller ownerReference comes back
+      "recreateOwnedPodsDelaySeconds": 0,
+      "strictEventValidation": true,         # core/v1 Events: reason required, type Normal|Warning
       "users": [
         {"name": "admin", "token": "t1", "groups": ["system:masters"]},
         {"name": "system:serviceaccount:kube-system:ecr-renew-sa", "token": "t2",
@@ -3131,6 +4541,9 @@ def load_config(path: str | None) -> dict:
       "namespaces": ["default", "kube-system", ...],
       "objects": [ {k8s object}, ... ]
     }
+
+    The keys from namespaceTerminationSeconds to strictEventValidation are runtime
+    settings too: POST /_fake/settings changes them until the next /_fake/reset.
     """
     if not path:
         return {}

@@ -11,6 +11,18 @@ Integration tests import this module:
         ... run the program under test with KUBECONFIG=kc ...
         log = kube.requests()                      # what the client sent (no secrets, no tokens)
 
+For a controller (list + watch, leader election, Events, ServiceAccounts, pods):
+
+        kube.set_watch_options(bookmark_interval=1, max_watch_seconds=5)
+        kube.wait_for_watch("/api/v1/namespaces")          # the controller's watch is open
+        kube.create_namespace("team-a")                    # and its "default" ServiceAccount
+        kube.inject_watch_fault("drop", path="/secrets", after_events=1)
+        kube.compact()                                     # resuming watches get 410
+        pod = kube.create_pod("team-a", owner_kind="ReplicaSet", owner_name="web-5d8f")
+        kube.set_pod_waiting("team-a", pod["metadata"]["name"], "ImagePullBackOff")
+        with kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+            ev = w.next_event(timeout=5)
+
 Everything a run creates lives under one temporary work directory, deleted by
 stop() unless FAKE_KUBE_KEEP=1 is set (then its path is printed to stderr).
 The server runs in its own process group; stop() kills the group, and an
@@ -24,8 +36,10 @@ import base64
 import http.client
 import json
 import os
+import queue
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -33,8 +47,9 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, Iterator
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "fake_kube_apiserver.py")
@@ -443,13 +458,19 @@ class FakeKube:
     def clear_faults(self) -> None:
         self.admin("DELETE", "/_fake/faults")
 
-    def requests(self, *, clear: bool = False, method: str | None = None, path_contains: str | None = None) -> list:
-        """The request log: dicts with seq, time, conn (TLS connection id), method, path, query, user,
-        authMethod, status, dropped, contentType, accept, userAgent, fault, durationMs, requestBytes.
-        Admin (/_fake/) calls are not logged.  clear=True empties it after reading."""
+    def requests(self, *, clear: bool = False, method: str | None = None, path_contains: str | None = None,
+                 watch: bool | None = None) -> list:
+        """The request log: dicts with seq (grows with the log's order), time (float epoch when the entry was
+        logged: the request's end, or for a watch its stream's start), startTime (when the request arrived),
+        conn (TLS connection id), method, path, query, user, authMethod, status, dropped, contentType, accept,
+        userAgent, fault, durationMs, requestBytes and watch.  A watch is logged when its stream starts, and its
+        entry then gains ended, endTime, endReason (timeout, expired, dropped, clientClosed, reset), events and
+        durationMs as it goes.  Admin (/_fake/) calls are not logged.  clear=True empties it after reading.
+        "API server write to client reaction" latency: later_entry["startTime"] - write_entry["time"]."""
         log = self.admin("DELETE" if clear else "GET", "/_fake/requests").json
         return [r for r in log if (method is None or r["method"] == method)
-                and (path_contains is None or path_contains in r["path"])]
+                and (path_contains is None or path_contains in r["path"])
+                and (watch is None or r.get("watch") == watch)]
 
     def clear_requests(self) -> None:
         self.admin("DELETE", "/_fake/requests")
@@ -482,9 +503,283 @@ class FakeKube:
         return self.admin("POST", "/_fake/users", u).json
 
     def reset(self) -> None:
-        """Back to the configured initial state; clears faults and the request log.  resourceVersions keep
-        increasing (as on a real cluster); users added at runtime are dropped."""
+        """Back to the configured initial state; clears faults and the request log and restores the
+        settings.  resourceVersions keep increasing (as on a real cluster), open watches end, and the
+        history is compacted (a re-watch from an older RV gets 410); users added at runtime are dropped."""
         self.admin("POST", "/_fake/reset")
+
+    # -- runtime settings, watch behaviour ---------------------------------------------
+
+    def configure(self, **settings: Any) -> dict:
+        """Change runtime settings (config keys, camelCase: bookmarkIntervalSeconds, defaultWatchSeconds,
+        maxWatchSeconds, watchCacheEvents, namespaceTerminationSeconds, defaultServiceAccount,
+        defaultServiceAccountDelaySeconds, recreateOwnedPods, recreateOwnedPodsDelaySeconds,
+        strictEventValidation).  They last until reset().  Returns all settings."""
+        return self.admin("POST", "/_fake/settings", settings).json
+
+    def settings(self) -> dict:
+        return self.admin("GET", "/_fake/settings").json
+
+    def set_watch_options(self, *, bookmark_interval: float | None = None, max_watch_seconds: float | None = None,
+                          default_watch_seconds: float | None = None, watch_cache_events: int | None = None) -> dict:
+        """Bookmark period, the cap on every watch's length (0 = none; short values make streams end normally
+        every few seconds), the length of watches without timeoutSeconds, and how many events the history
+        keeps for watches that resume from a resourceVersion.  Open watches pick up the first three."""
+        names = {"bookmarkIntervalSeconds": bookmark_interval, "maxWatchSeconds": max_watch_seconds,
+                 "defaultWatchSeconds": default_watch_seconds, "watchCacheEvents": watch_cache_events}
+        return self.configure(**{k: v for k, v in names.items() if v is not None})
+
+    def compact(self) -> str:
+        """Forget the event history up to now: a watch from an older resourceVersion gets the 410 ERROR event,
+        and a continue token from before gets HTTP 410.  Returns the resourceVersion compacted to."""
+        return self.admin("POST", "/_fake/compact").json["resourceVersion"]
+
+    def inject_watch_fault(self, kind: str, *, path: str = ".*", count: int = 1, after_events: int | None = None,
+                           after_seconds: float | None = None, reset: bool = False,
+                           message: str | None = None) -> dict:
+        """Faults for the next `count` watch requests whose URL path matches `path` (re.search).
+        kind "drop": the stream is cut without the terminating chunk once `after_events` events were written
+        or `after_seconds` passed (whichever first; neither: right after the headers); reset=True sends a TCP
+        RST.  kind "expired": 200 and one ERROR event (410 Expired, "too old resource version", or
+        `message`), then a normal end."""
+        fk = {"drop": "watchDrop", "expired": "watchExpired"}.get(kind, kind)
+        spec: dict[str, Any] = {"kind": fk, "method": "GET", "path": path, "count": count, "reset": reset}
+        if after_events is not None:
+            spec["afterEvents"] = after_events
+        if after_seconds is not None:
+            spec["afterSeconds"] = after_seconds
+        if message:
+            spec["message"] = message
+        return self.admin("POST", "/_fake/faults", spec).json
+
+    def open_watches(self) -> list:
+        """Watch streams open right now: id, seq (its request-log entry), path, query, user, startTime, events."""
+        return self.admin("GET", "/_fake/watches").json
+
+    def wait_for_watch(self, path_contains: str = "", *, count: int = 1, user: str | None = None,
+                       query_contains: str = "", timeout: float = 10.0) -> list:
+        """Wait until at least `count` open watches match; returns them (raises TimeoutError)."""
+        end = time.monotonic() + timeout
+        while True:
+            ws = [w for w in self.open_watches() if path_contains in w["path"]
+                  and query_contains in (w["query"] or "") and (user is None or w["user"] == user)]
+            if len(ws) >= count:
+                return ws
+            if time.monotonic() >= end:
+                raise TimeoutError(f"no {count} open watch(es) on {path_contains!r}; open: {self.open_watches()}")
+            time.sleep(0.02)
+
+    def watch(self, path: str, query: dict | None = None, *, user: str | None = ADMIN_USER,
+              token: str | None = None, headers: dict | None = None) -> "WatchStream":
+        """Open a watch (watch=true is added) and return a WatchStream: iterate it for parsed events, or use
+        next_event(timeout), collect(...), close().  Use it as a context manager."""
+        q = {"watch": "true"}
+        q.update(query or {})
+        return WatchStream(self, path, q, user=user, token=token, headers=headers)
+
+    # -- objects for controller tests (all through the real API as admin: they appear in the request log) -----
+
+    def get(self, path: str, *, user: str = ADMIN_USER) -> Any:
+        r = self.api("GET", path, user=user)
+        if r.status != 200:
+            raise RuntimeError(f"GET {path}: {r.status} {r.body[:300]!r}")
+        return r.json
+
+    def _expect(self, r: Response, ok: tuple, what: str) -> Any:
+        if r.status not in ok:
+            raise RuntimeError(f"{what}: {r.status} {r.body[:500]!r}")
+        return r.json
+
+    def create_namespace(self, name: str, *, labels: dict | None = None, annotations: dict | None = None,
+                         user: str = ADMIN_USER) -> dict:
+        md: dict[str, Any] = {"name": name}
+        if labels:
+            md["labels"] = labels
+        if annotations:
+            md["annotations"] = annotations
+        r = self.api("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": md},
+                     user=user)
+        return self._expect(r, (201,), f"create namespace {name}")
+
+    def delete_namespace(self, name: str, *, user: str = ADMIN_USER) -> dict:
+        return self._expect(self.api("DELETE", f"/api/v1/namespaces/{name}", user=user), (200,),
+                            f"delete namespace {name}")
+
+    def service_account(self, namespace: str, name: str = "default") -> dict | None:
+        return self.get_object("ServiceAccount", namespace, name)
+
+    def create_pod(self, namespace: str, name: str | None = None, *, image: str = "registry.example/app:1",
+                   containers: list | None = None, service_account: str | None = None,
+                   image_pull_secrets: list | None = None, owner_kind: str | None = None,
+                   owner_name: str | None = None, labels: dict | None = None, generate_name: str | None = None,
+                   user: str = ADMIN_USER) -> dict:
+        """Create a pod through the API (ServiceAccount admission applies).  owner_kind (ReplicaSet,
+        StatefulSet, DaemonSet, Job) and owner_name add a controller ownerReference with a made-up uid."""
+        md: dict[str, Any] = {}
+        if name:
+            md["name"] = name
+        if generate_name:
+            md["generateName"] = generate_name
+        if labels:
+            md["labels"] = labels
+        if owner_kind:
+            api_version = "batch/v1" if owner_kind == "Job" else "apps/v1"
+            oname = owner_name or (name or generate_name or "owner").rstrip("-")
+            md["ownerReferences"] = [{"apiVersion": api_version, "kind": owner_kind, "name": oname,
+                                      "uid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{namespace}/{owner_kind}/{oname}")),
+                                      "controller": True, "blockOwnerDeletion": True}]
+        spec: dict[str, Any] = {"containers": containers or [{"name": "app", "image": image}]}
+        if service_account:
+            spec["serviceAccountName"] = service_account
+        if image_pull_secrets is not None:
+            spec["imagePullSecrets"] = [{"name": n} if isinstance(n, str) else n for n in image_pull_secrets]
+        r = self.api("POST", f"/api/v1/namespaces/{namespace}/pods",
+                     {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}, user=user)
+        return self._expect(r, (201,), f"create pod in {namespace}")
+
+    def set_pod_waiting(self, namespace: str, name: str, reason: str = "ImagePullBackOff", image: str | None = None,
+                        *, container: str | None = None, message: str | None = None) -> dict:
+        """Set a container of the pod (the first one unless `container`) waiting with `reason` (ErrImagePull,
+        ImagePullBackOff, ...) through PATCH .../pods/<name>/status, as a kubelet would."""
+        pod = self.get(f"/api/v1/namespaces/{namespace}/pods/{name}")
+        statuses = []
+        target = container or pod["spec"]["containers"][0]["name"]
+        for c in pod["spec"]["containers"]:
+            img = c.get("image", "")
+            if c["name"] == target:
+                img = image or img
+                msg = message or (f'Back-off pulling image "{img}"' if reason == "ImagePullBackOff"
+                                  else f'failed to pull image "{img}": 401 Unauthorized')
+                state = {"waiting": {"reason": reason, "message": msg}}
+            else:
+                state = {"waiting": {"reason": "ContainerCreating"}}
+            statuses.append({"name": c["name"], "state": state, "lastState": {}, "ready": False,
+                             "restartCount": 0, "image": img, "imageID": "", "started": False})
+        r = self.api("PATCH", f"/api/v1/namespaces/{namespace}/pods/{name}/status",
+                     {"status": {"phase": "Pending", "containerStatuses": statuses}},
+                     content_type="application/merge-patch+json")
+        return self._expect(r, (200,), f"set pod {namespace}/{name} waiting")
+
+    def recreate_owned_pod(self, namespace: str, name: str) -> dict:
+        """Act as the deleted pod's controller: create its replacement (new uid; a new generated name
+        unless it is a StatefulSet pod) from the pod's spec as it was before admission, through the normal
+        create path.  The pod must be deleted already.  configure(recreateOwnedPods=True) does this by
+        itself on every delete."""
+        return self.admin("POST", "/_fake/recreate-pod", {"namespace": namespace, "name": name}).json
+
+
+class WatchStream:
+    """A watch request read on a background thread: events are parsed as they arrive and queued with their
+    arrival time.  end_reason is None while open, then "eof" (the server ended it with the zero-length
+    chunk), "dropped" (cut without it), "closed" (by close()), or "http <status>" (not a stream)."""
+
+    def __init__(self, kube: FakeKube, path: str, query: dict, *, user: str | None = ADMIN_USER,
+                 token: str | None = None, headers: dict | None = None):
+        self.path = path + "?" + urllib.parse.urlencode(query)
+        self.events: list[dict] = []            # everything received so far, in order
+        self.arrivals: list[float] = []         # time.time() at which each event was parsed
+        self.end_reason: str | None = None
+        self._q: queue.Queue = queue.Queue()
+        self._conn = kube.connection(timeout=30)
+        h = {"Accept": "application/json", "User-Agent": "fake-kube-harness/1"}
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        elif user is not None:
+            h["Authorization"] = f"Bearer {kube.token_for(user)}"
+        h.update(headers or {})
+        self._conn.request("GET", self.path, headers=h)
+        self.response = self._conn.getresponse()
+        self.status = self.response.status
+        self.headers = {k.lower(): v for k, v in self.response.getheaders()}
+        if self.status != 200:
+            self.body = self.response.read()
+            self.end_reason = f"http {self.status}"
+            self._q.put(None)
+            self._conn.close()
+            return
+        self._conn.sock.settimeout(None)
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        buf = b""
+        reason = "eof"
+        try:
+            while True:
+                chunk = self.response.read1(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        ev = json.loads(line)
+                        self.events.append(ev)
+                        self.arrivals.append(time.time())
+                        self._q.put(ev)
+        except Exception:  # IncompleteRead, SSLEOFError, ... or http.client's own errors after close()
+            reason = "closed" if self.end_reason == "closed" else "dropped"
+        if self.end_reason is None:
+            self.end_reason = reason
+        self._q.put(None)
+
+    def next_event(self, timeout: float = 10.0) -> dict | None:
+        """The next event; None once the stream has ended.  Raises TimeoutError if nothing came in time."""
+        try:
+            ev = self._q.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError(f"no watch event on {self.path} within {timeout}s") from None
+        if ev is None:
+            self._q.put(None)  # stay ended for later callers
+        return ev
+
+    def __iter__(self) -> Iterator[dict]:
+        while True:
+            ev = self.next_event(timeout=3600)
+            if ev is None:
+                return
+            yield ev
+
+    def collect(self, *, count: int | None = None, until: Callable[[dict], bool] | None = None,
+                timeout: float = 10.0) -> list:
+        """Events until `count` were read, `until(event)` is true, the stream ends, or `timeout` passes."""
+        out: list[dict] = []
+        end = time.monotonic() + timeout
+        while count is None or len(out) < count:
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                ev = self.next_event(timeout=left)
+            except TimeoutError:
+                break
+            if ev is None:
+                break
+            out.append(ev)
+            if until is not None and until(ev):
+                break
+        return out
+
+    def wait_end(self, timeout: float = 10.0) -> str | None:
+        """Drain until the stream ends; returns end_reason (None if still open after timeout)."""
+        self.collect(timeout=timeout)
+        return self.end_reason
+
+    def close(self) -> None:
+        if self.end_reason is None:
+            self.end_reason = "closed"
+        try:
+            if self._conn.sock is not None:
+                self._conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._conn.close()
+
+    def __enter__(self) -> "WatchStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _b64file(path: str) -> str:

@@ -11,7 +11,10 @@ import http.client
 import importlib.util
 import json
 import os
+import re
+import socket
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -712,6 +715,798 @@ class FaultTest(FakeKubeTestCase):
         self.assertEqual(self.kube.faults()[0]["remaining"], 5)
         self.kube.clear_faults()
         self.assertEqual(self.kube.faults(), [])
+
+
+def ns_names(events):
+    return [(e["type"], e["object"]["metadata"].get("name")) for e in events]
+
+
+class WatchTest(FakeKubeTestCase):
+    """Watch semantics over direct HTTP: bookmarks, selector transitions, the history window and
+    compaction, server-side timeouts, injected stream faults, latency, the request log."""
+
+    def list_rv(self, path="/api/v1/namespaces"):
+        return self.api("GET", path).json["metadata"]["resourceVersion"]
+
+    def test_bookmarks_periodic_and_at_the_timeout(self):
+        self.kube.set_watch_options(bookmark_interval=0.25)
+        rv = self.list_rv()
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv, "allowWatchBookmarks": "true",
+                                                    "timeoutSeconds": "1"}) as w:
+            self.kube.create_namespace("bm")
+            events = w.collect(timeout=10)
+            self.assertEqual(w.end_reason, "eof")
+        self.assertEqual(ns_names(events)[0], ("ADDED", "bm"))
+        marks = [e for e in events if e["type"] == "BOOKMARK"]
+        self.assertGreaterEqual(len(marks), 3, events)  # ~4 periodic ones and one at the end
+        self.assertEqual(events[-1]["type"], "BOOKMARK")
+        for m in marks:
+            self.assertEqual(set(m["object"]), {"kind", "apiVersion", "metadata"})
+            self.assertEqual((m["object"]["kind"], m["object"]["apiVersion"]), ("Namespace", "v1"))
+            self.assertEqual(list(m["object"]["metadata"]), ["resourceVersion"])
+        # A bookmark's RV is never behind what the watch delivered (the default SA came after the namespace).
+        self.assertGreaterEqual(int(marks[-1]["object"]["metadata"]["resourceVersion"]),
+                                int(events[0]["object"]["metadata"]["resourceVersion"]) + 1)
+        # Without allowWatchBookmarks: none.
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv, "timeoutSeconds": "1"}) as w:
+            self.assertEqual(ns_names(w.collect(timeout=10)), [("ADDED", "bm")])
+
+    def raw_watch(self, query: str) -> bytes:
+        """The watch response as bytes off the TLS socket (Connection: close, so it ends with the stream)."""
+        ctx = self.kube.ssl_context()
+        with socket.create_connection(("127.0.0.1", self.kube.port), timeout=20) as raw, \
+                ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(f"GET /api/v1/namespaces?{query} HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n"
+                        f"Authorization: Bearer {self.kube.token_for('admin')}\r\nConnection: close\r\n\r\n"
+                        .encode())
+            data = b""
+            while True:
+                try:
+                    chunk = tls.recv(65536)
+                except (ssl.SSLError, OSError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+            return data
+
+    def test_wire_framing(self):
+        rv = self.list_rv()
+        data = self.raw_watch("watch=1&resourceVersion=0&timeoutSeconds=1&allowWatchBookmarks=true")
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b"HTTP/1.1 200 OK", head)
+        self.assertIn(b"Transfer-Encoding: chunked", head)
+        self.assertIn(b"Content-Type: application/json", head)
+        self.assertTrue(body.endswith(b"\r\n0\r\n\r\n"), body[-40:])  # a normal end: the zero-length chunk
+        lines, rest = [], body
+        while rest:
+            size, _, rest = rest.partition(b"\r\n")
+            n = int(size, 16)
+            if n == 0:
+                break
+            line, rest = rest[:n], rest[n + 2:]
+            self.assertTrue(line.endswith(b"\n"))
+            lines.append(json.loads(line))
+        self.assertEqual([e["type"] for e in lines], ["ADDED"] * 4 + ["BOOKMARK"])
+        self.assertGreaterEqual(int(lines[-1]["object"]["metadata"]["resourceVersion"]), int(rv))
+        # Dropped: the same stream without the zero-length chunk.
+        self.kube.inject_watch_fault("drop", path="/namespaces", after_events=2)
+        body = self.raw_watch("watch=1&resourceVersion=0&timeoutSeconds=5").partition(b"\r\n\r\n")[2]
+        self.assertEqual(body.count(b'{"type":"ADDED"'), 2)
+        self.assertFalse(body.endswith(b"0\r\n\r\n"))
+
+    def test_label_selector_transitions(self):
+        rv = self.list_rv()
+        q = {"resourceVersion": rv, "labelSelector": "env=prod"}
+        with self.kube.watch("/api/v1/namespaces", q) as w:
+            self.kube.create_namespace("other", labels={"env": "dev"})        # never matches: nothing
+            self.kube.create_namespace("sel", labels={"env": "dev"})
+            base = "/api/v1/namespaces/sel"
+            patch = lambda labels: self.api("PATCH", base, {"metadata": {"labels": labels}},
+                                            content_type="application/merge-patch+json").json
+            self.assertEqual(patch({"env": "prod"})["metadata"]["labels"]["env"], "prod")
+            patch({"team": "a"})                                               # still matches
+            gone = patch({"env": "dev"})                                       # stops matching
+            patch({"env": "prod"})
+            self.kube.delete_namespace("sel")
+            events = w.collect(count=6, timeout=10)
+        self.assertEqual([e["type"] for e in events], ["ADDED", "MODIFIED", "DELETED", "ADDED", "MODIFIED",
+                                                       "DELETED"])
+        self.assertTrue(all(e["object"]["metadata"]["name"] == "sel" for e in events))
+        dele = events[2]["object"]
+        # The DELETED for "stopped matching" carries the previous content at the write's RV.
+        self.assertEqual(dele["metadata"]["labels"]["env"], "prod")
+        self.assertEqual(dele["metadata"]["resourceVersion"], gone["metadata"]["resourceVersion"])
+        self.assertEqual(events[4]["object"]["status"]["phase"], "Terminating")
+
+    def test_field_selector_watch_of_one_secret(self):
+        self.create_ns("a")
+        rv = self.list_rv("/api/v1/secrets")
+        with self.kube.watch("/api/v1/secrets", {"resourceVersion": rv,
+                                                 "fieldSelector": "metadata.name=ecr-pull"}) as w:
+            for name in ("other", "ecr-pull"):
+                self.api("POST", "/api/v1/namespaces/a/secrets", pull_secret(name, "a"))
+            self.api("PUT", "/api/v1/namespaces/a/secrets/ecr-pull", pull_secret("ecr-pull", "a", "pw2"))
+            self.api("DELETE", "/api/v1/namespaces/a/secrets/other")
+            self.api("DELETE", "/api/v1/namespaces/a/secrets/ecr-pull")
+            events = w.collect(count=3, timeout=10)
+        self.assertEqual(ns_names(events), [("ADDED", "ecr-pull"), ("MODIFIED", "ecr-pull"),
+                                            ("DELETED", "ecr-pull")])
+
+    def test_watch_from_zero_or_empty_sends_the_current_objects_first(self):
+        for rv, live in (("0", "live-a"), ("", "live-b")):
+            existing = [i["metadata"]["name"] for i in self.api("GET", "/api/v1/namespaces").json["items"]]
+            with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+                first = w.collect(count=len(existing), timeout=10)
+                self.assertEqual(ns_names(first), [("ADDED", n) for n in existing])
+                self.kube.create_namespace(live)
+                self.assertEqual(w.next_event(10)["object"]["metadata"]["name"], live)
+
+    def test_history_window_and_410(self):
+        self.kube.set_watch_options(watch_cache_events=5)
+        rv0 = int(self.list_rv())
+        for i in range(4):
+            self.create_ns(f"w{i}")  # 8 events: each namespace brings its default ServiceAccount
+        # A watch from an RV still in the window replays what came after it.
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": str(rv0 + 6)}) as w:
+            self.assertEqual(ns_names(w.collect(count=1, timeout=5)), [("ADDED", "w3")])
+        # One from before the window: HTTP 200, one ERROR event (410 Expired), then a normal end.
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": str(rv0)}) as w:
+            self.assertEqual(w.status, 200)
+            events = w.collect(timeout=5)
+            self.assertEqual(w.end_reason, "eof")
+        self.assertEqual(events, [{"type": "ERROR", "object": {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": f"too old resource version: {rv0} ({rv0 + 3})", "reason": "Expired", "code": 410}}])
+        self.assertEqual(self.kube.requests(watch=True)[-1]["endReason"], "expired")
+
+    def test_compaction(self):
+        for i in range(3):
+            self.api("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": f"c{i}"}})
+        page = self.api("GET", "/api/v1/namespaces/default/configmaps", query={"limit": "1"}).json
+        cont, rv_before = page["metadata"]["continue"], page["metadata"]["resourceVersion"]
+        self.api("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "c3"}})
+        rv = self.kube.compact()
+        self.assertEqual(rv, self.list_rv())
+        with self.kube.watch("/api/v1/configmaps", {"resourceVersion": rv_before}) as w:
+            ev = w.next_event(5)
+        self.assertEqual((ev["type"], ev["object"]["code"], ev["object"]["message"]),
+                         ("ERROR", 410, f"too old resource version: {rv_before} ({rv})"))
+        with self.kube.watch("/api/v1/configmaps", {"resourceVersion": rv}) as w:  # from the compaction RV: fine
+            self.api("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "after"}})
+            self.assertEqual(ns_names([w.next_event(5)]), [("ADDED", "after")])
+        r = self.api("GET", "/api/v1/namespaces/default/configmaps", query={"limit": "1", "continue": cont})
+        self.assertEqual(r.status, 410)
+        self.assertEqual(r.json, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                  "message": "The provided continue parameter is too old to display a consistent "
+                                             "list result. You can start a new list without the continue "
+                                             "parameter.", "reason": "Expired", "code": 410})
+        r = self.api("GET", "/api/v1/namespaces/default/configmaps",
+                     query={"limit": "1", "continue": cont, "resourceVersion": rv})
+        self.assertEqual((r.status, r.json["message"]),
+                         (400, "specifying resource version is not allowed when using continue"))
+        r = self.api("GET", "/api/v1/configmaps", query={"resourceVersion": rv_before,
+                                                         "resourceVersionMatch": "Exact"})
+        self.assertEqual((r.status, r.json["message"]), (410, "The resourceVersion for the provided list is too old."))
+
+    def test_server_side_timeouts(self):
+        def run(query):
+            t = time.monotonic()
+            with self.kube.watch("/api/v1/namespaces", query) as w:
+                w.wait_end(timeout=15)
+                return time.monotonic() - t, w.end_reason
+        rv = self.list_rv()
+        took, end = run({"resourceVersion": rv, "timeoutSeconds": "1"})
+        self.assertEqual(end, "eof")
+        self.assertTrue(0.9 <= took < 5, took)
+        self.kube.configure(defaultWatchSeconds=0.5)
+        took, end = run({"resourceVersion": rv})
+        self.assertTrue(0.4 <= took < 4 and end == "eof", (took, end))
+        self.kube.set_watch_options(default_watch_seconds=1800, max_watch_seconds=0.5)
+        took, end = run({"resourceVersion": rv, "timeoutSeconds": "600"})
+        self.assertTrue(0.4 <= took < 4 and end == "eof", (took, end))
+        self.assertEqual([e["endReason"] for e in self.kube.requests(watch=True)], ["timeout"] * 3)
+        # A cap set while a watch is open applies to it too.
+        self.kube.set_watch_options(max_watch_seconds=0)
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+            self.kube.wait_for_watch("/api/v1/namespaces")
+            self.kube.set_watch_options(max_watch_seconds=0.3)
+            self.assertEqual(w.wait_end(timeout=10), "eof")
+
+    def test_watch_drop_and_expired_faults(self):
+        rv = self.list_rv()
+        self.kube.inject_watch_fault("drop", path=r"^/api/v1/namespaces$", after_events=1)
+        with self.kube.watch("/api/v1/configmaps", {"resourceVersion": rv, "timeoutSeconds": "1"}) as w:
+            self.assertEqual(w.wait_end(10), "eof")  # another path: not affected
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+            self.kube.create_namespace("d1")
+            self.kube.create_namespace("d2")
+            events = w.collect(timeout=10)
+            self.assertEqual(w.end_reason, "dropped")  # no terminating chunk
+        self.assertEqual(ns_names(events), [("ADDED", "d1")])
+        log = self.kube.requests(watch=True)[-1]
+        self.assertEqual((log["status"], log["dropped"], log["endReason"], log["fault"], log["events"]),
+                         (200, True, "dropped", "watchDrop", 1))
+        self.kube.inject_watch_fault("drop", path="/namespaces", after_seconds=0.3, reset=True)
+        t = time.monotonic()
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+            self.assertEqual(w.wait_end(10), "dropped")
+        self.assertTrue(0.25 <= time.monotonic() - t < 5)
+        self.kube.inject_watch_fault("expired", path="/namespaces", count=2)
+        for _ in range(2):
+            with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv}) as w:
+                events = w.collect(timeout=10)
+                self.assertEqual(w.end_reason, "eof")
+            self.assertEqual([(e["type"], e["object"]["code"], e["object"]["reason"]) for e in events],
+                             [("ERROR", 410, "Expired")])
+            self.assertTrue(events[0]["object"]["message"].startswith(f"too old resource version: {rv} ("))
+        self.assertEqual(self.kube.faults(), [])
+        # Plain requests never consume a watch fault.
+        self.kube.inject_watch_fault("expired", path="/namespaces")
+        self.assertEqual(self.api("GET", "/api/v1/namespaces").status, 200)
+        self.assertEqual(len(self.kube.faults()), 1)
+
+    def test_request_log_shows_a_watch_when_it_starts(self):
+        self.kube.clear_requests()
+        rv = self.list_rv()
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv, "timeoutSeconds": "30"}) as w:
+            self.kube.wait_for_watch("/api/v1/namespaces")
+            live = self.kube.requests(watch=True)
+            self.assertEqual(len(live), 1)
+            self.assertEqual((live[0]["status"], live[0]["ended"], live[0]["durationMs"]), (200, False, None))
+            self.assertIn(f"resourceVersion={rv}", live[0]["query"])
+            created = self.kube.create_namespace("logged")
+            w.next_event(5)
+            arrived = w.arrivals[-1]
+        log = self.kube.requests()
+        self.assertEqual([e["seq"] for e in log], sorted(e["seq"] for e in log))
+        self.assertEqual(len({e["seq"] for e in log}), len(log))
+        self.assertTrue(all(isinstance(e["time"], float) and isinstance(e["startTime"], float) for e in log))
+        self.assertEqual([e["watch"] for e in log], [False, True, False])
+        create = log[2]
+        self.assertEqual((create["method"], create["status"]), ("POST", 201))
+        # The create's entry time is when the server answered, i.e. just after the commit.
+        self.assertLess(abs(arrived - create["time"]), 0.5)
+        self.assertEqual(created["metadata"]["name"], "logged")
+        w_entry = self.kube.requests(watch=True)[0]
+        for _ in range(50):
+            if w_entry.get("ended"):
+                break
+            time.sleep(0.05)
+            w_entry = self.kube.requests(watch=True)[0]
+        self.assertEqual((w_entry["ended"], w_entry["endReason"], w_entry["events"]), (True, "clientClosed", 1))
+
+    def test_namespace_deletion_and_terminating_writes(self):
+        self.kube.configure(namespaceTerminationSeconds=0.5)
+        self.create_ns("doomed")
+        rv = self.list_rv()
+        with self.kube.watch("/api/v1/namespaces", {"resourceVersion": rv, "fieldSelector": "metadata.name=doomed"}) as w:
+            self.kube.delete_namespace("doomed")
+            r = self.api("POST", "/api/v1/namespaces/doomed/secrets", pull_secret("ecr-pull", "doomed"))
+            self.assertEqual(r.status, 403)
+            self.assertEqual(r.json["message"], 'secrets "ecr-pull" is forbidden: unable to create new content in '
+                                                "namespace doomed because it is being terminated")
+            self.assertEqual(r.json["details"]["causes"][0]["reason"], "NamespaceTerminating")
+            events = w.collect(count=2, timeout=10)
+        self.assertEqual([e["type"] for e in events], ["MODIFIED", "DELETED"])
+        self.assertEqual(events[0]["object"]["status"]["phase"], "Terminating")
+        self.assertIn("deletionTimestamp", events[0]["object"]["metadata"])
+
+    def test_latency_and_scale(self):
+        cfg = default_config()
+        cfg["namespaces"] += [f"ns-{i:04d}" for i in range(1000)]
+        cfg["objects"] = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"s-{i}",
+                           "namespace": f"ns-{i % 1000:04d}"}, "data": {"k": "dg=="}} for i in range(1000)]
+        with FakeKube(cfg) as kube:
+            t = time.monotonic()
+            nss = kube.get("/api/v1/namespaces")
+            self.assertEqual(len(nss["items"]), 1004)
+            self.assertEqual(len(kube.get("/api/v1/secrets")["items"]), 1000)
+            self.assertLess(time.monotonic() - t, 2.0)
+            rv = nss["metadata"]["resourceVersion"]
+            ws = [kube.watch("/api/v1/namespaces", {"resourceVersion": rv}),
+                  kube.watch("/api/v1/secrets", {"resourceVersion": rv, "fieldSelector": "metadata.name=ecr-pull"}),
+                  kube.watch("/api/v1/serviceaccounts", {"resourceVersion": rv}),
+                  kube.watch("/api/v1/pods", {"resourceVersion": rv}),
+                  kube.watch("/api/v1/secrets", {"resourceVersion": rv})]
+            try:
+                kube.wait_for_watch(count=5)
+                lat = []
+                for i in range(20):
+                    kube.create_namespace(f"new-{i}")
+                    self.assertEqual(ws[0].next_event(5)["object"]["metadata"]["name"], f"new-{i}")
+                    self.assertEqual(ws[2].next_event(5)["object"]["metadata"]["namespace"], f"new-{i}")
+                    kube.api("POST", f"/api/v1/namespaces/ns-{i:04d}/secrets", pull_secret("ecr-pull", f"ns-{i:04d}"))
+                    self.assertEqual(ws[1].next_event(5)["object"]["metadata"]["namespace"], f"ns-{i:04d}")
+                    ws[4].next_event(5)
+                    lat += [ws[0].arrivals[-1], ws[1].arrivals[-1]]
+                posts = kube.requests(method="POST")
+                self.assertEqual(len(posts), 40)
+                delays = sorted(a - p["time"] for a, p in zip(lat, posts))
+                # From the server's answer to the create to the event parsed by the watcher: a few ms.
+                self.assertLess(delays[len(delays) // 2], 0.02, delays)
+                self.assertLess(delays[-1], 0.25, delays)
+                self.assertEqual(ws[3].collect(timeout=0.2), [])
+            finally:
+                for w in ws:
+                    w.close()
+
+
+@needs_kubectl
+class KubectlWatchTest(FakeKubeTestCase):
+
+    def test_get_w_for_namespaces_and_all_secrets(self):
+        kc = self.kube.write_kubeconfig()
+        procs = [subprocess.Popen([find_kubectl(), "--kubeconfig", kc, *args], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, env=self.kube.kubectl_env())
+                 for args in (("get", "ns", "-w"), ("get", "secrets", "-A", "-w"))]
+        try:
+            self.kube.wait_for_watch("/api/v1/namespaces", timeout=30)
+            self.kube.wait_for_watch("/api/v1/secrets", timeout=30)
+            self.kube.create_namespace("team-w")
+            self.api("POST", "/api/v1/namespaces/team-w/secrets", pull_secret("ecr-pull", "team-w"))
+            self.kube.delete_namespace("team-w")
+            time.sleep(0.5)
+        finally:
+            for p in procs:
+                p.terminate()
+        ns_out, sec_out = (p.communicate(timeout=10)[0] for p in procs)
+        self.assertRegex(ns_out, r"team-w\s+Active")
+        self.assertRegex(ns_out, r"team-w\s+Terminating")
+        self.assertRegex(sec_out, r"NAMESPACE\s+NAME\s+TYPE\s+DATA\s+AGE")
+        self.assertEqual(len(re.findall(r"team-w\s+ecr-pull\s+kubernetes.io/dockerconfigjson\s+1", sec_out)), 2,
+                         sec_out)  # ADDED, then DELETED with the namespace
+
+
+class RbacNamedListWatchTest(FakeKubeTestCase):
+    """fieldSelector=metadata.name=<n> makes a list or watch a request for <n> (resourceNames rules)."""
+
+    USER = "pull-watcher"
+    RBAC_USER = "rbac-watcher"
+
+    def setUp(self):
+        super().setUp()
+        rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["list", "watch"],
+                "resourceNames": ["ecr-pull"]}
+        self.kube.add_user(self.USER, token="fake-token-pull-watcher", rules=(dict(rule, namespaces="*"),))
+        self.kube.add_user(self.RBAC_USER, token="fake-token-rbac-watcher")
+        self.kube.seed({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                        "metadata": {"name": "pull-watch"}, "rules": [rule]})
+        self.kube.seed({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                        "metadata": {"name": "pull-watch"},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                    "name": "pull-watch"},
+                        "subjects": [{"kind": "User", "name": self.RBAC_USER}]})
+
+    def test_named_list_and_watch(self):
+        for user in (self.USER, self.RBAC_USER):
+            with self.subTest(user=user):
+                ok = self.api("GET", "/api/v1/secrets", user=user,
+                              query={"fieldSelector": "metadata.name=ecr-pull"})
+                self.assertEqual(ok.status, 200, ok.body)
+                r = self.api("GET", "/api/v1/secrets", user=user)
+                self.assertEqual(r.status, 403)
+                self.assertEqual(r.json["message"], f'secrets is forbidden: User "{user}" cannot list resource '
+                                                    '"secrets" in API group "" at the cluster scope')
+                r = self.api("GET", "/api/v1/secrets", user=user, query={"fieldSelector": "metadata.name=other"})
+                self.assertEqual(r.json["message"], f'secrets "other" is forbidden: User "{user}" cannot list '
+                                                    'resource "secrets" in API group "" at the cluster scope')
+                with self.kube.watch("/api/v1/secrets", {"fieldSelector": "metadata.name=ecr-pull",
+                                                         "timeoutSeconds": "1"}, user=user) as w:
+                    self.assertEqual((w.status, w.wait_end(10)), (200, "eof"))
+                with self.kube.watch("/api/v1/secrets", {"timeoutSeconds": "1"}, user=user) as w:
+                    self.assertEqual(w.status, 403)
+                    self.assertIn('cannot watch resource "secrets"', json.loads(w.body)["message"])
+
+    @needs_kubectl
+    def test_kubectl_with_a_name_selector(self):
+        kc = self.kube.write_kubeconfig(user=self.RBAC_USER)
+        self.create_ns("team-r")
+        self.api("POST", "/api/v1/namespaces/team-r/secrets", pull_secret("ecr-pull", "team-r"))
+        r = self.kube.kubectl("get", "secrets", "-A", "--field-selector", "metadata.name=ecr-pull", kubeconfig=kc)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"team-r\s+ecr-pull")
+        r = self.kube.kubectl("get", "secrets", "-A", kubeconfig=kc)
+        self.assertIn("Error from server (Forbidden)", r.stderr)
+
+
+LEASE_PATH = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
+
+
+def lease(name="ecr-renew", holder="pod-a_1", renew="2026-01-01T00:00:10.000000Z", rv=None, **spec):
+    md = {"name": name}
+    if rv:
+        md["resourceVersion"] = rv
+    sp = {"holderIdentity": holder, "leaseDurationSeconds": 15, "acquireTime": "2026-01-01T00:00:00.000000Z",
+          "renewTime": renew, "leaseTransitions": 0}
+    sp.update(spec)
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": md, "spec": sp}
+
+
+class LeaseTest(FakeKubeTestCase):
+
+    def test_lifecycle_and_conflicts(self):
+        r = self.api("POST", LEASE_PATH, lease())
+        self.assertEqual(r.status, 201, r.body)
+        rv = r.json["metadata"]["resourceVersion"]
+        r = self.api("POST", LEASE_PATH, lease())
+        self.assertEqual((r.status, r.json["message"]),
+                         (409, 'leases.coordination.k8s.io "ecr-renew" already exists'))
+        self.assertEqual(self.api("GET", LEASE_PATH + "/ecr-renew").json["spec"]["holderIdentity"], "pod-a_1")
+        r = self.api("PUT", LEASE_PATH + "/ecr-renew", lease(renew="2026-01-01T00:00:12.000000Z", rv=rv))
+        self.assertEqual(r.status, 200, r.body)
+        r = self.api("PUT", LEASE_PATH + "/ecr-renew", lease(holder="pod-b_2", rv=rv, leaseTransitions=1))
+        self.assertEqual(r.status, 409)
+        self.assertEqual(r.json, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": 'Operation cannot be fulfilled on leases.coordination.k8s.io "ecr-renew": the object has '
+                       "been modified; please apply your changes to the latest version and try again",
+            "reason": "Conflict", "details": {"name": "ecr-renew", "group": "coordination.k8s.io", "kind": "leases"},
+            "code": 409})
+        # Leases do not allow unconditional updates...
+        r = self.api("PUT", LEASE_PATH + "/ecr-renew", lease())
+        self.assertEqual((r.status, r.json["message"]), (422, 'leases.coordination.k8s.io "ecr-renew" is invalid: '
+                         "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update"))
+        # ... but do allow create on update.
+        r = self.api("PUT", LEASE_PATH + "/by-put", lease("by-put"))
+        self.assertEqual(r.status, 201, r.body)
+        r = self.api("PATCH", LEASE_PATH + "/ecr-renew", {"spec": {"holderIdentity": ""}},
+                     content_type="application/merge-patch+json")
+        self.assertEqual((r.status, r.json["spec"]["holderIdentity"]), (200, ""))
+        names = [i["metadata"]["name"] for i in self.api("GET", LEASE_PATH).json["items"]]
+        self.assertEqual(names, ["by-put", "ecr-renew"])
+        self.assertEqual(self.api("DELETE", LEASE_PATH + "/by-put").status, 200)
+        self.assertEqual(self.api("GET", LEASE_PATH + "/by-put").status, 404)
+        res = [x for x in self.api("GET", "/apis/coordination.k8s.io/v1").json["resources"] if x["name"] == "leases"]
+        self.assertTrue(res and res[0]["namespaced"] and "watch" in res[0]["verbs"])
+        self.assertIn("coordination.k8s.io", {g["name"] for g in self.api("GET", "/apis").json["groups"]})
+
+    def test_micro_time_and_validation(self):
+        cases = {
+            "2026-01-01T00:00:10Z": 'cannot parse "Z" as ".000000"',
+            "2026-01-01T00:00:10.123Z": 'cannot parse ".123Z" as ".000000"',
+            "2026-01-01T00:00:10.1234567Z": 'cannot parse "7Z" as "Z07:00"',
+        }
+        for value, tail in cases.items():
+            with self.subTest(value=value):
+                r = self.api("POST", LEASE_PATH, lease(renew=value))
+                self.assertEqual(r.status, 400)
+                self.assertEqual(r.json["reason"], "BadRequest")
+                self.assertEqual(r.json["message"], f'Lease in version "v1" cannot be handled as a Lease: parsing '
+                                                    f'time "{value}" as "2006-01-02T15:04:05.000000Z07:00": {tail}')
+        r = self.api("POST", LEASE_PATH, lease(leaseDurationSeconds="15"))
+        self.assertEqual(r.json["message"], 'Lease in version "v1" cannot be handled as a Lease: json: cannot '
+                                            "unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds"
+                                            " of type int32")
+        r = self.api("POST", LEASE_PATH, lease(leaseDurationSeconds=0))
+        self.assertEqual((r.status, r.json["message"]), (422, 'Lease.coordination.k8s.io "ecr-renew" is invalid: '
+                         "spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0"))
+        r = self.api("POST", LEASE_PATH, lease(leaseTransitions=-1))
+        self.assertEqual((r.status, r.json["details"]["causes"]), (422, [{
+            "reason": "FieldValueInvalid", "message": "Invalid value: -1: must be greater than or equal to 0",
+            "field": "spec.leaseTransitions"}]))
+        # An offset is accepted and stored as UTC, as Go re-encodes it.
+        r = self.api("POST", LEASE_PATH, lease(renew="2026-01-01T02:00:10.500000+02:00"))
+        self.assertEqual(r.json["spec"]["renewTime"], "2026-01-01T00:00:10.500000Z")
+        rv = r.json["metadata"]["resourceVersion"]
+        r = self.api("PATCH", LEASE_PATH + "/ecr-renew", {"spec": {"renewTime": "2026-01-01T00:00:11Z"}},
+                     content_type="application/merge-patch+json")
+        self.assertEqual(r.status, 422)
+        self.assertIn('patch: Invalid value: "{', r.json["message"])
+        self.assertTrue(r.json["message"].endswith('cannot parse "Z" as ".000000"'))
+        self.assertEqual(self.api("GET", LEASE_PATH + "/ecr-renew").json["metadata"]["resourceVersion"], rv)
+
+    def test_watch_leases(self):
+        rv = self.api("GET", LEASE_PATH).json["metadata"]["resourceVersion"]
+        with self.kube.watch(LEASE_PATH, {"resourceVersion": rv, "fieldSelector": "metadata.name=ecr-renew"}) as w:
+            created = self.api("POST", LEASE_PATH, lease()).json
+            self.api("PUT", LEASE_PATH + "/ecr-renew", lease(holder="pod-b_2", rv=created["metadata"]["resourceVersion"]))
+            events = w.collect(count=2, timeout=10)
+        self.assertEqual([(e["type"], e["object"]["spec"]["holderIdentity"]) for e in events],
+                         [("ADDED", "pod-a_1"), ("MODIFIED", "pod-b_2")])
+
+    @needs_kubectl
+    def test_kubectl_get_lease(self):
+        self.api("POST", LEASE_PATH, lease(holder="ecr-renew-6d9f7-x2k_4f1c"))
+        r = self.kube.kubectl("get", "lease", "-n", "kube-system", check=True)
+        self.assertRegex(r.stdout, r"NAME\s+HOLDER\s+AGE\n")
+        self.assertRegex(r.stdout, r"ecr-renew\s+ecr-renew-6d9f7-x2k_4f1c\s+\d+s")
+
+
+def event(name="ecr-pull.18a7c2f3b4d5e6f7", ns="team-e", reason="Refreshed", etype="Normal", **over):
+    ev = {"apiVersion": "v1", "kind": "Event", "metadata": {"name": name, "namespace": ns},
+          "involvedObject": {"apiVersion": "v1", "kind": "Secret", "namespace": ns, "name": "ecr-pull",
+                             "uid": "3b2d6d2e-0000-4000-8000-000000000001"},
+          "reason": reason, "message": "token valid until 2026-01-01T12:00:00Z", "type": etype,
+          "source": {"component": "ecr-renew", "host": "node-1"},
+          "firstTimestamp": "2026-01-01T00:00:00Z", "lastTimestamp": "2026-01-01T00:00:00Z", "count": 1,
+          "reportingComponent": "ecr-renew", "reportingInstance": "node-1", "eventTime": None}
+    ev.update(over)
+    return ev
+
+
+class EventTest(FakeKubeTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.create_ns("team-e")
+        self.path = "/api/v1/namespaces/team-e/events"
+
+    def test_create_get_update_patch_delete(self):
+        r = self.api("POST", self.path, event(lastTimestamp="2026-01-01T00:00:05.250Z"))
+        self.assertEqual(r.status, 201, r.body)
+        self.assertEqual(r.json["lastTimestamp"], "2026-01-01T00:00:05Z")  # metav1.Time: whole seconds
+        self.assertIsNone(r.json["eventTime"])
+        base = self.path + "/ecr-pull.18a7c2f3b4d5e6f7"
+        r = self.api("PATCH", base, {"count": 2, "lastTimestamp": "2026-01-01T00:01:00Z"},
+                     content_type="application/strategic-merge-patch+json")
+        self.assertEqual((r.status, r.json["count"]), (200, 2))
+        r = self.api("PATCH", base, {"count": 3}, content_type="application/merge-patch+json")
+        self.assertEqual(r.json["count"], 3)
+        body = r.json
+        body["message"] = "again"
+        r = self.api("PUT", base, body)
+        self.assertEqual((r.status, r.json["message"]), (200, "again"))
+        self.assertEqual(self.api("GET", base).json["count"], 3)
+        self.assertEqual(self.api("DELETE", base).status, 200)
+        self.assertEqual(self.api("GET", base).status, 404)
+
+    def test_legacy_validation(self):
+        r = self.api("POST", self.path, event(involvedObject={"kind": "Secret", "namespace": "other", "name": "x"}))
+        self.assertEqual(r.status, 422)
+        self.assertEqual(r.json["message"], 'Event "ecr-pull.18a7c2f3b4d5e6f7" is invalid: involvedObject.namespace: '
+                                            'Invalid value: "other": does not match event.namespace')
+        # A cluster-scoped involved object (a Namespace): the event belongs in "default".
+        ns_ev = event("team-e.1", involvedObject={"apiVersion": "v1", "kind": "Namespace", "name": "team-e"})
+        self.assertEqual(self.api("POST", self.path, ns_ev).status, 422)
+        ns_ev["metadata"]["namespace"] = "default"
+        self.assertEqual(self.api("POST", "/api/v1/namespaces/default/events", ns_ev).status, 201)
+        r = self.api("POST", self.path, event(etype="Info"))
+        self.assertEqual((r.status, r.json["details"]["causes"]), (422, [{
+            "reason": "FieldValueInvalid", "message": 'Invalid value: "": has invalid value: Info', "field": "type"}]))
+        r = self.api("POST", self.path, event(reason=""))
+        self.assertEqual(r.json["message"], 'Event "ecr-pull.18a7c2f3b4d5e6f7" is invalid: reason: Required value')
+        r = self.api("POST", self.path, event(eventTime="2026-01-01T00:00:00Z"))
+        self.assertEqual(r.status, 400)
+        self.assertIn('cannot parse "Z" as ".000000"', r.json["message"])
+        # eventTime set: the other legacy branch (reportingComponent, reportingInstance, action, reason).
+        r = self.api("POST", self.path, event(eventTime="2026-01-01T00:00:00.000000Z", reportingInstance=""))
+        self.assertEqual(r.json["message"], 'Event "ecr-pull.18a7c2f3b4d5e6f7" is invalid: [reportingInstance: '
+                                            "Required value, action: Required value]")
+        # kube-apiserver itself checks neither type nor reason on core/v1: the fake can be told to match.
+        self.kube.configure(strictEventValidation=False)
+        self.assertEqual(self.api("POST", self.path, event(etype="Info", reason="")).status, 201)
+
+    def test_field_selectors_and_watch(self):
+        rv = self.api("GET", self.path).json["metadata"]["resourceVersion"]
+        with self.kube.watch("/api/v1/events", {"resourceVersion": rv, "fieldSelector": "reason=Failed"}) as w:
+            self.api("POST", self.path, event("a.1"))
+            self.api("POST", self.path, event("b.1", reason="Failed", etype="Warning",
+                                              source={"component": "other"}, reportingComponent="other"))
+            self.api("POST", self.path, event("c.1", involvedObject={
+                "kind": "Pod", "namespace": "team-e", "name": "web-1", "uid": "u-2"}))
+            self.assertEqual(ns_names(w.collect(count=1, timeout=10)), [("ADDED", "b.1")])
+
+        def names(sel):
+            r = self.api("GET", "/api/v1/events", query={"fieldSelector": sel})
+            self.assertEqual(r.status, 200, r.body)
+            return [i["metadata"]["name"] for i in r.json["items"]]
+        self.assertEqual(names("involvedObject.kind=Pod"), ["c.1"])
+        self.assertEqual(names("involvedObject.name=ecr-pull,involvedObject.namespace=team-e"), ["a.1", "b.1"])
+        self.assertEqual(names("involvedObject.uid=u-2"), ["c.1"])
+        self.assertEqual(names("type=Warning"), ["b.1"])
+        self.assertEqual(names("reason!=Refreshed"), ["b.1"])
+        self.assertEqual(names("source=ecr-renew"), ["a.1", "c.1"])
+        self.assertEqual(names("reportingComponent=other"), ["b.1"])
+        self.assertEqual(self.api("GET", "/api/v1/events", query={"fieldSelector": "count=1"}).status, 400)
+
+    @needs_kubectl
+    def test_kubectl_get_events(self):
+        self.api("POST", self.path, event(count=4))
+        self.api("POST", self.path, event("web.1", reason="BackOff", etype="Warning", involvedObject={
+            "kind": "Pod", "namespace": "team-e", "name": "web-1"}, message="Back-off pulling image"))
+        r = self.kube.kubectl("get", "events", "-n", "team-e", check=True)
+        self.assertRegex(r.stdout, r"LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n")
+        self.assertRegex(r.stdout, r"Normal\s+Refreshed\s+secret/ecr-pull\s+token valid until")
+        r = self.kube.kubectl("get", "events", "-A", "--field-selector", "reason=BackOff", "-o", "wide", check=True)
+        self.assertRegex(r.stdout, r"NAMESPACE\s+LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+SUBOBJECT\s+SOURCE\s+MESSAGE"
+                                   r"\s+FIRST SEEN\s+COUNT\s+NAME")
+        self.assertRegex(r.stdout, r"team-e\s+\S+\s+Warning\s+BackOff\s+pod/web-1\s+ecr-renew, node-1\s+Back-off")
+        self.assertNotIn("Refreshed", r.stdout)
+        r = self.kube.kubectl("get", "events", "-n", "team-e", "--field-selector", "reason=Refreshed",
+                              "-o", "custom-columns=COUNT:.count,REASON:.reason", check=True)
+        self.assertRegex(r.stdout, r"4\s+Refreshed")
+
+
+SA_PATH = "/api/v1/namespaces/team-s/serviceaccounts/default"
+
+
+class ServiceAccountTest(FakeKubeTestCase):
+
+    def test_default_sa_is_created_with_the_namespace(self):
+        rv = self.api("GET", "/api/v1/namespaces").json["metadata"]["resourceVersion"]
+        with self.kube.watch("/api/v1/serviceaccounts", {"resourceVersion": rv}) as w:
+            ns = self.kube.create_namespace("team-s")
+            ev = w.next_event(5)
+        self.assertEqual((ev["type"], ev["object"]["metadata"]["namespace"], ev["object"]["metadata"]["name"]),
+                         ("ADDED", "team-s", "default"))
+        self.assertEqual(int(ev["object"]["metadata"]["resourceVersion"]), int(ns["metadata"]["resourceVersion"]) + 1)
+        self.assertIsNotNone(self.kube.service_account("kube-system"))  # seeded namespaces have one too
+        # The delay setting leaves a window in which the namespace has no ServiceAccount yet.
+        self.kube.configure(defaultServiceAccountDelaySeconds=0.3)
+        self.kube.create_namespace("late")
+        self.assertIsNone(self.kube.service_account("late"))
+        time.sleep(0.6)
+        self.assertIsNotNone(self.kube.service_account("late"))
+
+    def test_json_patch_with_test_precondition(self):
+        self.kube.create_namespace("team-s")
+        rv = self.api("GET", SA_PATH).json["metadata"]["resourceVersion"]
+        jp = "application/json-patch+json"
+        r = self.api("PATCH", SA_PATH, [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                                        {"op": "add", "path": "/imagePullSecrets/-", "value": {"name": "ecr-pull"}}],
+                     content_type=jp)
+        self.assertEqual(r.status, 422)  # no list yet
+        self.assertEqual(r.json, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                  "message": "the server rejected our request due to an error in our request",
+                                  "reason": "Invalid", "details": {"causes": [{
+                                      "message": 'add operation does not apply: doc is missing path: '
+                                                 '"/imagePullSecrets/-": missing value'}]}, "code": 422})
+        r = self.api("PATCH", SA_PATH, [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                                        {"op": "add", "path": "/imagePullSecrets", "value": [{"name": "other"}]}],
+                     content_type=jp)
+        self.assertEqual(r.status, 200, r.body)
+        r = self.api("PATCH", SA_PATH, [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                                        {"op": "add", "path": "/imagePullSecrets/-", "value": {"name": "ecr-pull"}}],
+                     content_type=jp)
+        self.assertEqual((r.status, r.json["details"]["causes"][0]["message"]),
+                         (422, "testing value /metadata/resourceVersion failed: test failed"))
+        rv = self.api("GET", SA_PATH).json["metadata"]["resourceVersion"]
+        # test compares exactly: the number is not the string.
+        r = self.api("PATCH", SA_PATH, [{"op": "test", "path": "/metadata/resourceVersion", "value": int(rv)}],
+                     content_type=jp)
+        self.assertEqual(r.status, 422)
+        r = self.api("PATCH", SA_PATH, [{"op": "test", "path": "/metadata/resourceVersion", "value": rv},
+                                        {"op": "add", "path": "/imagePullSecrets/-", "value": {"name": "ecr-pull"}}],
+                     content_type=jp)
+        self.assertEqual(r.json["imagePullSecrets"], [{"name": "other"}, {"name": "ecr-pull"}])
+        self.assertEqual(self.api("PATCH", SA_PATH, {"op": "add"}, content_type=jp).status, 400)
+        # A strategic merge patch replaces the (atomic) list: the classic way to wipe other pull secrets.
+        r = self.api("PATCH", SA_PATH, {"imagePullSecrets": [{"name": "ecr-pull"}]},
+                     content_type="application/strategic-merge-patch+json")
+        self.assertEqual(r.json["imagePullSecrets"], [{"name": "ecr-pull"}])
+
+    @needs_kubectl
+    def test_kubectl_patch_json(self):
+        self.kube.create_namespace("team-s")
+        r = self.kube.kubectl("patch", "sa", "default", "-n", "team-s", "--type", "json", "-p",
+                              '[{"op":"add","path":"/imagePullSecrets","value":[{"name":"ecr-pull"}]}]')
+        self.assertEqual((r.returncode, r.stdout.strip()), (0, "serviceaccount/default patched"), r.stderr)
+        r = self.kube.kubectl("patch", "sa", "default", "-n", "team-s", "--type", "json", "-p",
+                              '[{"op":"test","path":"/imagePullSecrets/0/name","value":"nope"}]')
+        self.assertNotEqual(r.returncode, 0)
+        # kubectl prints the Status's cause (its field is empty): what it shows for kube-apiserver too.
+        self.assertIn("The request is invalid: : testing value /imagePullSecrets/0/name failed: test failed",
+                      r.stderr)
+        self.assertEqual(self.kube.service_account("team-s")["imagePullSecrets"], [{"name": "ecr-pull"}])
+
+
+PODS = "/api/v1/namespaces/team-p/pods"
+
+
+class PodTest(FakeKubeTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.kube.create_namespace("team-p")
+
+    def give_sa_pull_secret(self, name="ecr-pull"):
+        r = self.api("PATCH", "/api/v1/namespaces/team-p/serviceaccounts/default",
+                     {"imagePullSecrets": [{"name": name}]}, content_type="application/merge-patch+json")
+        self.assertEqual(r.status, 200, r.body)
+
+    def test_service_account_admission_copies_pull_secrets_once(self):
+        early = self.kube.create_pod("team-p", "early")  # before the SA was patched: no reference, ever
+        self.assertNotIn("imagePullSecrets", early["spec"])
+        self.assertEqual((early["spec"]["serviceAccountName"], early["status"]["phase"]), ("default", "Pending"))
+        self.give_sa_pull_secret()
+        late = self.kube.create_pod("team-p", "late")
+        self.assertEqual(late["spec"]["imagePullSecrets"], [{"name": "ecr-pull"}])
+        own = self.kube.create_pod("team-p", "own", image_pull_secrets=["mine"])
+        self.assertEqual(own["spec"]["imagePullSecrets"], [{"name": "mine"}])
+        self.assertNotIn("imagePullSecrets", self.api("GET", PODS + "/early").json["spec"])
+        r = self.api("POST", PODS, {"metadata": {"generateName": "x-"}, "spec": {
+            "serviceAccountName": "missing", "containers": [{"name": "a", "image": "i"}]}})
+        self.assertEqual((r.status, r.json["message"]), (403, 'pods "x-" is forbidden: error looking up service '
+                                                              'account team-p/missing: serviceaccount "missing" not found'))
+
+    def test_spec_is_immutable_status_is_not(self):
+        pod = self.kube.create_pod("team-p", "web")
+        pod["spec"]["imagePullSecrets"] = [{"name": "ecr-pull"}]
+        r = self.api("PUT", PODS + "/web", pod)
+        self.assertEqual(r.status, 422)
+        self.assertTrue(r.json["message"].startswith('Pod "web" is invalid: spec: Forbidden: pod updates may not '
+                                                     "change fields other than `spec.containers[*].image`"))
+        r = self.api("PATCH", PODS + "/web", {"spec": {"imagePullSecrets": [{"name": "ecr-pull"}]}},
+                     content_type="application/strategic-merge-patch+json")
+        self.assertEqual(r.status, 422)
+        r = self.api("PATCH", PODS + "/web", {"spec": {"containers": [{"name": "app", "image": "registry.example/app:2"}]},
+                                              "metadata": {"labels": {"a": "b"}}},
+                     content_type="application/strategic-merge-patch+json")
+        self.assertEqual((r.status, r.json["spec"]["containers"][0]["image"]), (200, "registry.example/app:2"))
+        p = self.kube.set_pod_waiting("team-p", "web", "ErrImagePull", image="123.dkr.ecr/app:2")
+        st = p["status"]["containerStatuses"][0]
+        self.assertEqual((st["state"]["waiting"]["reason"], st["image"]), ("ErrImagePull", "123.dkr.ecr/app:2"))
+        cur = self.api("GET", PODS + "/web").json
+        cur["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] = "ImagePullBackOff"
+        r = self.api("PUT", PODS + "/web/status", cur)
+        self.assertEqual((r.status, r.json["status"]["containerStatuses"][0]["state"]["waiting"]["reason"]),
+                         (200, "ImagePullBackOff"))
+        # The main endpoint ignores status; /status ignores spec.
+        cur = r.json
+        cur["status"]["phase"] = "Running"
+        self.assertEqual(self.api("PUT", PODS + "/web", cur).json["status"]["phase"], "Pending")
+        r = self.api("GET", PODS, query={"fieldSelector": "status.phase=Pending,spec.serviceAccountName=default"})
+        self.assertEqual([i["metadata"]["name"] for i in r.json["items"]], ["web"])
+
+    def test_delete_preconditions(self):
+        pod = self.kube.create_pod("team-p", "web")
+        uid, rv = pod["metadata"]["uid"], pod["metadata"]["resourceVersion"]
+        r = self.api("DELETE", PODS + "/web", {"preconditions": {"uid": "not-it"}})
+        self.assertEqual(r.status, 409)
+        self.assertEqual(r.json["message"], 'Operation cannot be fulfilled on pods "web": Precondition failed: UID in '
+                                            f"precondition: not-it, UID in object meta: {uid}")
+        self.api("PATCH", PODS + "/web", {"metadata": {"labels": {"x": "y"}}}, content_type="application/merge-patch+json")
+        r = self.api("DELETE", PODS + "/web", {"preconditions": {"uid": uid, "resourceVersion": rv}})
+        self.assertEqual(r.status, 409)
+        self.assertIn(f"Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta:",
+                      r.json["message"])
+        r = self.api("DELETE", PODS + "/web", {"preconditions": {"uid": uid}})
+        self.assertEqual((r.status, r.json["kind"], r.json["metadata"]["uid"]), (200, "Pod", uid))
+
+    def test_healing_an_owned_pod(self):
+        rs = self.kube.create_pod("team-p", "web-5d8f-abcde", owner_kind="ReplicaSet", owner_name="web-5d8f")
+        sts = self.kube.create_pod("team-p", "db-0", owner_kind="StatefulSet", owner_name="db")
+        self.give_sa_pull_secret()
+        rv = self.api("GET", PODS).json["metadata"]["resourceVersion"]
+        with self.kube.watch(PODS, {"resourceVersion": rv}) as w:
+            self.api("DELETE", PODS + "/web-5d8f-abcde")
+            with self.assertRaises(RuntimeError):  # it must be gone first
+                self.kube.recreate_owned_pod("team-p", "db-0")
+            new = self.kube.recreate_owned_pod("team-p", "web-5d8f-abcde")
+            events = w.collect(count=2, timeout=10)
+        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
+                         [("DELETED", "web-5d8f-abcde"), ("ADDED", new["metadata"]["name"])])
+        self.assertRegex(new["metadata"]["name"], r"^web-5d8f-[a-z0-9]{5}$")
+        self.assertNotEqual(new["metadata"]["uid"], rs["metadata"]["uid"])
+        self.assertEqual(new["metadata"]["ownerReferences"], rs["metadata"]["ownerReferences"])
+        self.assertEqual(new["spec"]["imagePullSecrets"], [{"name": "ecr-pull"}])  # healed by admission
+        self.api("DELETE", PODS + "/db-0")
+        again = self.kube.recreate_owned_pod("team-p", "db-0")
+        self.assertEqual(again["metadata"]["name"], "db-0")
+        self.assertNotEqual(again["metadata"]["uid"], sts["metadata"]["uid"])
+        # Automatic mode: every deleted owned pod comes back by itself.
+        self.kube.configure(recreateOwnedPods=True)
+        self.api("DELETE", PODS + "/db-0")
+        back = self.api("GET", PODS + "/db-0").json
+        self.assertEqual(back["spec"]["imagePullSecrets"], [{"name": "ecr-pull"}])
+        plain = self.kube.create_pod("team-p", "plain")
+        self.api("DELETE", PODS + "/plain")
+        self.assertEqual(self.api("GET", PODS + "/plain").status, 404)
+        self.assertIsNotNone(plain)
+
+    @needs_kubectl
+    def test_kubectl_get_and_delete_pods(self):
+        self.kube.create_pod("team-p", "web-1", owner_kind="ReplicaSet", owner_name="web-5d8f")
+        self.kube.create_pod("team-p", "web-2")
+        self.kube.set_pod_waiting("team-p", "web-1", "ImagePullBackOff")
+        r = self.kube.kubectl("get", "pods", "-n", "team-p", check=True)
+        self.assertRegex(r.stdout, r"NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n")
+        self.assertRegex(r.stdout, r"web-1\s+0/1\s+ImagePullBackOff\s+0\s+\d+s")
+        self.assertRegex(r.stdout, r"web-2\s+0/1\s+Pending\s+0\s+\d+s")
+        r = self.kube.kubectl("delete", "pod", "web-1", "-n", "team-p", check=True)
+        self.assertIn('pod "web-1" deleted', r.stdout)
+        self.assertEqual(self.api("GET", PODS + "/web-1").status, 404)
 
 
 class HarnessTest(unittest.TestCase):
