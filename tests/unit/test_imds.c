@@ -4,9 +4,12 @@
  */
 #include "aws/credentials.h"
 #include "aws/imds.h"
+#include "core/xalloc.h"
+#include "net/http.h"
 #include "test_assert.h"
 #include "test_util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void parse_ok(const char *json, struct aws_credentials *c)
@@ -149,6 +152,109 @@ static void imds_parse_credentials__not_an_object__refused(void **state)
     parse_refused("{\"AccessKeyId\":", ER_PARSE, "is not JSON");
 }
 
+/* --- the session token over time, against a local stand-in ----------- */
+
+struct imds_script {
+    int tokens;      /* PUT /latest/api/token seen */
+    int refuse_next; /* answer the next GET 401 */
+};
+
+static char *imds_answer(struct test_server *sv, const char *head)
+{
+    struct imds_script *sc = sv->ctx;
+    char token[32];
+
+    if (strncmp(head, "PUT /latest/api/token", 21) == 0) {
+        snprintf(token, sizeof(token), "token-%d", ++sc->tokens);
+        return xasprintf("HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+                         "Connection: close\r\n\r\n%s",
+                         strlen(token), token);
+    }
+    if (sc->refuse_next) {
+        sc->refuse_next = 0;
+        return xstrdup("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+                       "Connection: close\r\n\r\n");
+    }
+    return xstrdup("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n"
+                   "Connection: close\r\n\r\nus-east-1");
+}
+
+struct imds_fixture {
+    struct test_server sv;
+    struct imds_script script;
+    struct test_clock tc;
+    struct aws_settings s;
+    struct aws_client client;
+    struct imds m;
+};
+
+static void imds_fixture_start(struct imds_fixture *f)
+{
+    memset(f, 0, sizeof(*f));
+    test_server_start(&f->sv, imds_answer, &f->script);
+    test_clock_init(&f->tc, 1767225600);
+    aws_settings_set(&f->s.imds_endpoint, test_server_url(&f->sv));
+    f->client.http = http_client_new(NULL);
+    f->client.clock = &f->tc.clock;
+    f->client.retry = retry_default_policy;
+    imds_init(&f->m, &f->client, &f->s);
+}
+
+static void imds_fixture_stop(struct imds_fixture *f)
+{
+    imds_free(&f->m);
+    http_client_free(f->client.http);
+    aws_settings_free(&f->s);
+    test_server_stop(&f->sv);
+}
+
+static void get_region(struct imds_fixture *f)
+{
+    struct buf body = BUF_INIT;
+    struct er_error err;
+    long status = 0;
+
+    if (imds_get(&f->m, "/latest/meta-data/placement/region", &body, &status,
+                 &err) != ER_OK)
+        fail_msg("imds_get: %s", err.msg);
+    assert_int_equal(status, 200);
+    assert_string_equal(buf_str(&body), "us-east-1");
+    buf_free(&body);
+}
+
+static void imds_get__token_reused_then_refreshed_before_ttl(void **state)
+{
+    struct imds_fixture f;
+
+    (void)state;
+    imds_fixture_start(&f);
+    get_region(&f);
+    get_region(&f);
+    assert_int_equal(f.script.tokens, 1);
+    /* Five hours on, the six-hour token is still good... */
+    test_clock_advance_ms(&f.tc, 5LL * 3600 * 1000);
+    get_region(&f);
+    assert_int_equal(f.script.tokens, 1);
+    /* ...but within five minutes of its end a new one is fetched. */
+    test_clock_advance_ms(&f.tc, 56LL * 60 * 1000);
+    get_region(&f);
+    assert_int_equal(f.script.tokens, 2);
+    imds_fixture_stop(&f);
+}
+
+static void imds_get__401__fetches_a_token_once_more(void **state)
+{
+    struct imds_fixture f;
+
+    (void)state;
+    imds_fixture_start(&f);
+    get_region(&f);
+    f.script.refuse_next = 1;
+    get_region(&f);
+    assert_int_equal(f.script.tokens, 2);
+    imds_fixture_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +267,8 @@ int main(void)
         cmocka_unit_test(imds_parse_credentials__bad_expiration__refused),
         cmocka_unit_test(imds_parse_credentials__not_an_object__refused),
         cmocka_unit_test(imds_parse_credentials__control_characters__refused),
+        cmocka_unit_test(imds_get__token_reused_then_refreshed_before_ttl),
+        cmocka_unit_test(imds_get__401__fetches_a_token_once_more),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

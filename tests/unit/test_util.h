@@ -35,4 +35,27 @@ char *test_read_file(const char *path);
  * returns its path (caller frees); the directory is removed at exit. */
 char *test_write_temp(const char *name, const char *text);
 
+/* A one-thread HTTP/1.1 server on 127.0.0.1 for tests: answer() gets
+ * each request's head (request line and headers, NUL-terminated) and
+ * returns a whole response, which the server sends and then closes the
+ * connection. The counter and the callback run on the server's thread;
+ * read them under lock with test_server_requests. */
+struct test_server {
+    int fd;
+    int port;
+    void *thread; /* pthread_t, kept opaque for the header */
+    void *mu;
+    int requests;
+    char *(*answer)(struct test_server *s, const char *head);
+    void *ctx;
+};
+
+void test_server_start(struct test_server *s,
+                       char *(*answer)(struct test_server *s, const char *head),
+                       void *ctx);
+void test_server_stop(struct test_server *s);
+int test_server_requests(struct test_server *s);
+/* "http://127.0.0.1:<port>" (static storage, per server port). */
+const char *test_server_url(struct test_server *s);
+
 #endif
