@@ -1,4 +1,5 @@
 #include "http.h"
+#include "http_internal.h"
 #include "../core/strutil.h"
 #include "../core/wipe.h"
 #include "../core/xalloc.h"
@@ -61,18 +62,30 @@ long http_client_connections(const struct http_client *c)
     return c->connections;
 }
 
-/* What a transfer is doing, for the callbacks. */
-struct transfer {
-    struct http_response *resp;
-    size_t header_bytes;
-    const char *refusal; /* why a callback stopped the transfer */
-};
+/* A streamed answer goes to its consumer only when it is a success; an
+ * error answer (a Status) is collected like any other, to be read. */
+static bool streaming(struct http_transfer_state *t)
+{
+    long status = 0;
+
+    if (!t->on_data)
+        return false;
+    curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
+}
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct transfer *t = userdata;
+    struct http_transfer_state *t = userdata;
     size_t n = size * nmemb;
 
+    if (streaming(t)) {
+        if (!t->on_data(t->ctx, ptr, n, t->consumer_error)) {
+            t->refusal = "consumer";
+            return 0;
+        }
+        return n;
+    }
     /* Returning less than n makes libcurl fail with CURLE_WRITE_ERROR,
      * which is how an oversized answer is refused. */
     if (buf_add(&t->resp->body, ptr, n) != BUF_OK) {
@@ -120,7 +133,7 @@ static void clear_headers(struct http_response *resp)
  * new set, so only the final response's headers remain. */
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct transfer *t = userdata;
+    struct http_transfer_state *t = userdata;
     size_t n = size * nmemb;
 
     t->header_bytes += n;
@@ -167,8 +180,8 @@ static void apply_tls(CURL *curl, const struct http_settings *tls)
 /* A CR or LF in a value would end the header and start another: the
  * value of a token from a hostile answer could smuggle header lines into
  * a signed request. Sources refuse such values; this is the backstop. */
-static enum er_code check_headers(const struct http_request *req,
-                                  const char *what, struct er_error *err)
+enum er_code http__check_headers(const struct http_request *req,
+                                 const char *what, struct er_error *err)
 {
     for (size_t i = 0; i < req->n_headers; i++) {
         if (!str_has_no_controls(req->headers[i].value) ||
@@ -181,7 +194,7 @@ static enum er_code check_headers(const struct http_request *req,
     return ER_OK;
 }
 
-static struct curl_slist *build_headers(const struct http_request *req)
+struct curl_slist *http__build_headers(const struct http_request *req)
 {
     struct curl_slist *list = NULL;
 
@@ -198,7 +211,7 @@ static struct curl_slist *build_headers(const struct http_request *req)
 }
 
 /* Wipes the copies libcurl made of our header lines before freeing. */
-static void free_headers(struct curl_slist *list)
+void http__free_headers(struct curl_slist *list)
 {
     for (struct curl_slist *l = list; l; l = l->next)
         wipe_bytes(l->data, strlen(l->data));
@@ -207,11 +220,10 @@ static void free_headers(struct curl_slist *list)
 
 /* tls-server-name: ask libcurl for the server name (so SNI and the
  * certificate check use it) while connecting to the URL's real host. */
-static enum er_code apply_server_name(CURL *curl, const char *url,
-                                      const char *server_name,
-                                      struct curl_slist **connect_to,
-                                      char **effective_url,
-                                      struct er_error *err)
+enum er_code http__apply_server_name(CURL *curl, const char *url,
+                                     const char *server_name,
+                                     struct curl_slist **connect_to,
+                                     char **effective_url, struct er_error *err)
 {
     CURLU *u = curl_url();
     char *host = NULL, *port = NULL, *line;
@@ -262,10 +274,10 @@ static long request_timeout_ms(const struct http_request *req)
     return (long)deadline_clamp_ms(req->deadline, ms);
 }
 
-static void setup_easy(struct http_client *c, const struct http_request *req,
-                       struct transfer *t, char *errbuf)
+void http__setup_easy(CURL *curl, const struct http_settings *tls,
+                      const struct http_request *req,
+                      struct http_transfer_state *t, char *errbuf)
 {
-    CURL *curl = c->curl;
     long timeout = request_timeout_ms(req);
 
     curl_easy_reset(curl);
@@ -279,31 +291,42 @@ static void setup_easy(struct http_client *c, const struct http_request *req,
         curl, CURLOPT_CONNECTTIMEOUT_MS,
         timeout < HTTP_CONNECT_TIMEOUT_MS ? timeout : HTTP_CONNECT_TIMEOUT_MS);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT,
-                     HTTP_STALL_BYTES_PER_SECOND);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_SECONDS);
-    curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
-                     (curl_off_t)t->resp->body.cap);
+    /* A stream (a watch) may be quiet for minutes; its end is the
+     * server's timeout, and TCP keepalive notices a dead peer. */
+    if (!t->on_data) {
+        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT,
+                         HTTP_STALL_BYTES_PER_SECOND);
+        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, HTTP_STALL_SECONDS);
+        curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE,
+                         (curl_off_t)t->resp->body.cap);
+    }
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    apply_tls(curl, &c->tls);
+    t->curl = curl;
+    apply_tls(curl, tls);
     set_method_and_body(curl, req);
 }
 
 /* Says why a transfer failed, in words an operator can act on. */
-static enum er_code transfer_failed(const struct http_request *req,
-                                    const char *what, const struct transfer *t,
-                                    CURLcode cc, const char *errbuf,
-                                    struct er_error *err)
+enum er_code http__transfer_failed(const struct http_request *req,
+                                   const char *what,
+                                   const struct http_transfer_state *t,
+                                   int code, const char *errbuf,
+                                   struct er_error *err)
 {
+    CURLcode cc = (CURLcode)code;
     char *url = str_url_redacted(req->url);
     const char *detail = errbuf[0] ? errbuf : curl_easy_strerror(cc);
     enum er_code rc;
 
-    if (t->refusal && strcmp(t->refusal, "body") == 0)
+    if (t->refusal && strcmp(t->refusal, "consumer") == 0)
+        rc = er_set(err, ER_NETWORK, "%s %s: %s", what, url,
+                    t->consumer_error[0] ? t->consumer_error
+                                         : "its reader stopped it");
+    else if (t->refusal && strcmp(t->refusal, "body") == 0)
         rc = er_set(err, ER_NETWORK,
                     "%s %s: the answer is larger than %zu KiB, more than a "
                     "real one needs; refused it",
@@ -330,8 +353,7 @@ static enum er_code transfer_failed(const struct http_request *req,
     return rc;
 }
 
-/* Empties a response for another attempt, keeping body's flags. */
-static void response_reset(struct http_response *resp)
+void http__response_reset(struct http_response *resp)
 {
     clear_headers(resp);
     buf_reset(&resp->body);
@@ -342,24 +364,24 @@ enum er_code http_do(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct er_error *err)
 {
     const char *what = req->what ? req->what : req->method;
-    struct transfer t = {.resp = resp};
+    struct http_transfer_state t = {.resp = resp};
     struct curl_slist *headers = NULL, *connect_to = NULL;
     char *effective_url = NULL, errbuf[CURL_ERROR_SIZE] = "";
     long new_conns = 0;
     enum er_code rc;
     CURLcode cc;
 
-    response_reset(resp);
-    if ((rc = check_headers(req, what, err)) != ER_OK)
+    http__response_reset(resp);
+    if ((rc = http__check_headers(req, what, err)) != ER_OK)
         return rc;
     if (deadline_passed(req->deadline))
         return deadline_error(req->deadline, what, err);
-    headers = build_headers(req);
-    setup_easy(c, req, &t, errbuf);
+    headers = http__build_headers(req);
+    http__setup_easy(c->curl, &c->tls, req, &t, errbuf);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, headers);
     if (c->tls.server_name) {
-        rc = apply_server_name(c->curl, req->url, c->tls.server_name,
-                               &connect_to, &effective_url, err);
+        rc = http__apply_server_name(c->curl, req->url, c->tls.server_name,
+                                     &connect_to, &effective_url, err);
         if (rc != ER_OK)
             goto out;
         curl_easy_setopt(c->curl, CURLOPT_URL, effective_url);
@@ -368,7 +390,7 @@ enum er_code http_do(struct http_client *c, const struct http_request *req,
     curl_easy_getinfo(c->curl, CURLINFO_NUM_CONNECTS, &new_conns);
     c->connections += new_conns;
     if (cc != CURLE_OK) {
-        rc = transfer_failed(req, what, &t, cc, errbuf, err);
+        rc = http__transfer_failed(req, what, &t, cc, errbuf, err);
         goto out;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &resp->status);
@@ -377,7 +399,7 @@ out:
     curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, NULL);
     curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);
-    free_headers(headers);
+    http__free_headers(headers);
     curl_slist_free_all(connect_to);
     curl_free(effective_url);
     return rc;

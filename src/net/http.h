@@ -116,6 +116,57 @@ enum er_code http_url_parse(const char *url, struct http_url *out,
                             struct er_error *err) ER_CHECK;
 void http_url_free(struct http_url *u);
 
+/* --- many requests at once, on the loop --------------------------------
+ *
+ * A struct http_multi runs transfers on a struct loop: libcurl's sockets
+ * and timers are the loop's watches and timers, so nothing blocks and
+ * many requests (and long watch streams) are in flight at once, reusing
+ * connections between them. Every transfer ends with exactly one call of
+ * its on_done, from the loop (never from inside http_multi_start), unless
+ * it is cancelled first.
+ *
+ * Ownership: the multi copies each request (URL, headers, body; the
+ * secret ones wiped when freed) and owns the response it hands to
+ * on_done for the duration of the call. The loop and the settings'
+ * strings are borrowed and must outlive the multi.
+ */
+struct loop;
+struct http_multi;
+struct http_transfer;
+
+struct http_transfer_callbacks {
+    /* Streaming (a watch): 2xx body bytes as they come, instead of being
+     * collected; return false to stop the transfer (on_done then reports
+     * ER_NETWORK with *why, which is at most ER_MSG_MAX bytes). NULL for
+     * an ordinary request. Must not start or cancel transfers. */
+    bool (*on_data)(void *ctx, const char *data, size_t n, char *why);
+    /* The outcome: ER_OK with the answer (any status), or the failure. */
+    void (*on_done)(void *ctx, enum er_code rc, struct http_response *resp,
+                    const struct er_error *err);
+    void *ctx;
+};
+
+struct http_multi *http_multi_new(struct loop *loop,
+                                  const struct http_settings *settings);
+
+/* Aborts what is in flight without calling back, and frees. */
+void http_multi_free(struct http_multi *m);
+
+/* Starts req (copied); answers up to body_cap bytes are collected. A bad
+ * header value is reported through on_done like any failure. */
+struct http_transfer *
+http_multi_start(struct http_multi *m, const struct http_request *req,
+                 size_t body_cap, const struct http_transfer_callbacks *cb);
+
+/* Stops a transfer that has not ended; its on_done is not called. */
+void http_transfer_cancel(struct http_multi *m, struct http_transfer *t);
+
+/* Transfers started and not yet ended. */
+size_t http_multi_active(const struct http_multi *m);
+
+/* New connections opened so far. */
+long http_multi_connections(const struct http_multi *m);
+
 /* "libcurl/7.88.1 OpenSSL/3.0.x ..." for --version. */
 const char *http_library_versions(void);
 
