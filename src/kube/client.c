@@ -2,6 +2,7 @@
 #include "../core/fileio.h"
 #include "../core/json_limit.h"
 #include "../core/log.h"
+#include "../core/loop.h"
 #include "../core/strutil.h"
 #include "../core/wipe.h"
 #include "../core/xalloc.h"
@@ -17,6 +18,25 @@
 /* kube-apiserver ends a non-watch request after 60 s itself. */
 #define KUBE_REQUEST_TIMEOUT_MS 60000L
 
+struct kube_pending {
+    struct kube_client *c;
+    struct loop *loop;
+    struct kube_pending *next;
+    struct kube_call call; /* strings below are copies */
+    char *method, *path, *query, *body, *content_type;
+    char *url;
+    long timeout_ms;
+    bool (*on_data)(void *ctx, const char *data, size_t n, char *why);
+    kube_done_fn *done;
+    void *ctx;
+    struct http_transfer *transfer; /* in flight, or NULL */
+    struct loop_timer *retry_timer; /* waiting, or NULL */
+    int tries;
+    bool reauthed;
+    char why[96];
+    struct kube_response resp;
+};
+
 struct kube_client {
     struct kube_target target;
     const struct clock *clock;
@@ -24,6 +44,9 @@ struct kube_client {
     struct retry_policy retry;
     struct http_settings net;
     struct http_client *http; /* made at the first request */
+    struct http_multi *multi; /* made at the first request on a loop */
+    struct kube_pending *pending;
+    size_t n_pending;
     struct kube_exec_credential exec_cred;
     bool have_exec_cred;
     long connections_before; /* of http clients replaced earlier */
@@ -42,10 +65,19 @@ struct kube_client *kube_client_new(struct kube_target *target,
     return c;
 }
 
+static void pending_free(struct kube_pending *p);
+
 void kube_client_free(struct kube_client *c)
 {
     if (!c)
         return;
+    while (c->pending) {
+        struct kube_pending *p = c->pending;
+        c->pending = p->next;
+        loop_cancel(p->loop, p->retry_timer);
+        pending_free(p);
+    }
+    http_multi_free(c->multi); /* aborts transfers without calling back */
     http_client_free(c->http);
     kube_exec_credential_free(&c->exec_cred);
     kube_target_free(&c->target);
@@ -60,7 +92,8 @@ void kube_client_set_deadline(struct kube_client *c, const struct deadline *d)
 long kube_client_connections(const struct kube_client *c)
 {
     return c->connections_before +
-           (c->http ? http_client_connections(c->http) : 0);
+           (c->http ? http_client_connections(c->http) : 0) +
+           (c->multi ? http_multi_connections(c->multi) : 0);
 }
 
 void kube_response_init(struct kube_response *r)
@@ -405,4 +438,228 @@ enum er_code kube_list(struct kube_client *c, const char *path,
     else
         free(rv);
     return rc;
+}
+
+/* --- on the loop ------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static void pending_free(struct kube_pending *p)
+{
+    free(p->method);
+    free(p->path);
+    free(p->query);
+    wipe_free_str(p->body);
+    free(p->content_type);
+    free(p->url);
+    kube_response_free(&p->resp);
+    free(p);
+}
+
+static void unlink_pending(struct kube_client *c, struct kube_pending *p)
+{
+    for (struct kube_pending **q = &c->pending; *q; q = &(*q)->next) {
+        if (*q == p) {
+            *q = p->next;
+            c->n_pending--;
+            return;
+        }
+    }
+}
+
+static void end(struct kube_pending *p, enum er_code rc,
+                const struct er_error *err)
+{
+    struct kube_client *c = p->c;
+
+    unlink_pending(c, p);
+    if (rc == ER_OK && (p->resp.status < 200 || p->resp.status >= 300))
+        kube_status_parse(p->resp.status, p->resp.body.data, p->resp.body.len,
+                          &p->resp.st);
+    p->done(p->ctx, rc, &p->resp, err);
+    pending_free(p);
+}
+
+static void send_async(struct kube_pending *p);
+
+static void retry_now(void *ctx)
+{
+    struct kube_pending *p = ctx;
+
+    p->retry_timer = NULL;
+    send_async(p);
+}
+
+/* Waits on a loop timer before the next try, or ends the request when
+ * the tries are spent (the last answer or failure is reported). */
+static void retry_later(struct kube_pending *p, long retry_after_ms,
+                        enum er_code rc, const struct er_error *err)
+{
+    struct kube_client *c = p->c;
+    long ms;
+
+    if (p->on_data || p->tries >= c->retry.max_attempts) {
+        end(p, rc, err);
+        return;
+    }
+    ms = retry_delay_ms(&c->retry, p->tries, c->clock->random01(c->clock->ctx),
+                        retry_after_ms);
+    log_event(LOG_WARN, "retrying Kubernetes request", "what", p->path,
+              "reason", p->why, LOG_END);
+    p->retry_timer = loop_after(p->loop, ms, retry_now, p);
+}
+
+static void on_http_done(void *ctx, enum er_code rc, struct http_response *hr,
+                         const struct er_error *err)
+{
+    struct kube_pending *p = ctx;
+    long retry_after;
+
+    p->transfer = NULL;
+    buf_reset(&p->resp.body);
+    if (rc != ER_OK) {
+        snprintf(p->why, sizeof(p->why), "%.80s", err->msg);
+        retry_later(p, -1, rc, err);
+        return;
+    }
+    p->resp.status = hr->status;
+    keep_content_type(&p->resp, hr);
+    if (buf_add(&p->resp.body, hr->body.data, hr->body.len) != BUF_OK)
+        abort(); /* the same cap on both sides */
+    retry_after =
+        retry_after_header_ms(http_response_header(hr, "retry-after"));
+    if (hr->status == 401 && p->c->target.exec && !p->reauthed) {
+        p->reauthed = true;
+        kube_exec_credential_free(&p->c->exec_cred);
+        p->c->have_exec_cred = false;
+        send_async(p);
+    } else if (retryable(hr->status)) {
+        snprintf(p->why, sizeof(p->why), "HTTP %ld", hr->status);
+        retry_later(p, retry_after, ER_OK, NULL);
+    } else {
+        end(p, ER_OK, NULL);
+    }
+}
+
+static struct http_multi *multi_of(struct kube_client *c, struct loop *loop)
+{
+    if (!c->multi) {
+        ensure_http(c, false); /* fills c->net */
+        c->multi = http_multi_new(loop, &c->net);
+    }
+    return c->multi;
+}
+
+static void send_async(struct kube_pending *p)
+{
+    struct kube_client *c = p->c;
+    struct er_error err = {0};
+    char *token = NULL, *auth = NULL;
+    struct http_header h[3];
+    size_t n = 0;
+
+    p->tries++;
+    if (bearer_token(c, false, &token, &err) != ER_OK) {
+        end(p, err.code, &err);
+        return;
+    }
+    auth = token ? xasprintf("Bearer %s", token) : NULL;
+    h[n++] = (struct http_header){"Accept", "application/json"};
+    if (p->body)
+        h[n++] = (struct http_header){"Content-Type", p->content_type
+                                                          ? p->content_type
+                                                          : "application/json"};
+    if (auth)
+        h[n++] = (struct http_header){"Authorization", auth};
+    struct http_request req = {
+        .method = p->method,
+        .url = p->url,
+        .headers = h,
+        .n_headers = n,
+        .body = p->body,
+        .body_len = p->body ? strlen(p->body) : 0,
+        .timeout_ms = p->timeout_ms,
+        .what = "Kubernetes API",
+    };
+    struct http_transfer_callbacks cb = {
+        .on_data = p->on_data, .on_done = on_http_done, .ctx = p};
+    p->transfer =
+        http_multi_start(multi_of(c, p->loop), &req, p->resp.body.cap, &cb);
+    wipe_free_str(auth);
+    wipe_free_str(token);
+}
+
+static struct kube_pending *pending_new(struct kube_client *c,
+                                        struct loop *loop,
+                                        const struct kube_call *call,
+                                        kube_done_fn *done, void *ctx)
+{
+    struct kube_pending *p = xcalloc(1, sizeof(*p));
+
+    p->c = c;
+    p->loop = loop;
+    p->method = xstrdup(call->method);
+    p->path = xstrdup(call->path);
+    p->query = dup_or_null(call->query);
+    p->body = dup_or_null(call->body);
+    p->content_type = dup_or_null(call->content_type);
+    p->call = (struct kube_call){.method = p->method,
+                                 .path = p->path,
+                                 .query = p->query,
+                                 .body = p->body,
+                                 .content_type = p->content_type};
+    p->url = build_url(c->target.server, &p->call);
+    p->timeout_ms = KUBE_REQUEST_TIMEOUT_MS;
+    p->done = done;
+    p->ctx = ctx;
+    kube_response_init(&p->resp);
+    p->resp.body.cap = call->answer_cap ? call->answer_cap : KUBE_OBJECT_CAP;
+    p->next = c->pending;
+    c->pending = p;
+    c->n_pending++;
+    return p;
+}
+
+struct kube_pending *kube_start(struct kube_client *c, struct loop *loop,
+                                const struct kube_call *call,
+                                kube_done_fn *done, void *ctx)
+{
+    struct kube_pending *p = pending_new(c, loop, call, done, ctx);
+
+    send_async(p);
+    return p;
+}
+
+struct kube_pending *kube_start_watch(
+    struct kube_client *c, struct loop *loop, const char *path,
+    const char *query, long timeout_ms,
+    bool (*on_data)(void *ctx, const char *data, size_t n, char *why),
+    kube_done_fn *done, void *ctx)
+{
+    struct kube_call call = {.method = "GET", .path = path, .query = query};
+    struct kube_pending *p = pending_new(c, loop, &call, done, ctx);
+
+    p->timeout_ms = timeout_ms;
+    p->on_data = on_data;
+    send_async(p);
+    return p;
+}
+
+void kube_cancel(struct kube_client *c, struct kube_pending *p)
+{
+    if (!p)
+        return;
+    unlink_pending(c, p);
+    if (p->transfer)
+        http_transfer_cancel(c->multi, p->transfer);
+    loop_cancel(p->loop, p->retry_timer);
+    pending_free(p);
+}
+
+size_t kube_pending_count(const struct kube_client *c)
+{
+    return c->n_pending;
 }

@@ -109,4 +109,42 @@ enum er_code kube_list_page(const char *json, size_t len, kube_list_item_fn fn,
 /* How many connections the client opened (for logs and tests). */
 long kube_client_connections(const struct kube_client *c);
 
+/* --- on the loop -------------------------------------------------------
+ *
+ * The controller sends requests without waiting: each runs on the
+ * client's http_multi (made at the first one, on loop) and ends with one
+ * call of done, from the loop. Requests are retried like kube_send's
+ * (429 honouring Retry-After, 5xx, connection failures; 401 once with a
+ * fresh exec credential), the waits being loop timers. A watch is a
+ * stream: its events' bytes go to on_data, and it is never retried here
+ * (the caller decides how to resume).
+ */
+struct loop;
+struct kube_pending;
+
+typedef void kube_done_fn(void *ctx, enum er_code rc,
+                          struct kube_response *resp,
+                          const struct er_error *err);
+
+/* done's resp is the client's, valid during the call. */
+struct kube_pending *kube_start(struct kube_client *c, struct loop *loop,
+                                const struct kube_call *call,
+                                kube_done_fn *done, void *ctx);
+
+/* A watch request (GET path?query); on_data gets the stream's bytes and
+ * may stop it by returning false with a reason in why. timeout_ms bounds
+ * the whole stream, beyond the timeoutSeconds the query asks of the
+ * server. */
+struct kube_pending *kube_start_watch(
+    struct kube_client *c, struct loop *loop, const char *path,
+    const char *query, long timeout_ms,
+    bool (*on_data)(void *ctx, const char *data, size_t n, char *why),
+    kube_done_fn *done, void *ctx);
+
+/* Stops a pending request; done is not called. NULL is allowed. */
+void kube_cancel(struct kube_client *c, struct kube_pending *p);
+
+/* Requests in flight or waiting to be retried. */
+size_t kube_pending_count(const struct kube_client *c);
+
 #endif
