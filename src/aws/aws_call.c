@@ -1,5 +1,6 @@
 #include "aws_call.h"
 #include "../core/log.h"
+#include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "aws_error.h"
 #include "sigv4.h"
@@ -106,15 +107,28 @@ static enum er_code judge(const struct aws_request *req,
                           const struct http_response *resp, bool *retry,
                           long *retry_after_ms, struct er_error *err)
 {
+    const char *location = http_response_header(resp, "location");
     struct aws_error e;
     enum er_code rc;
 
+    if (resp->status >= 300 && resp->status < 400) {
+        char *where = str_url_redacted(location ? location : "");
+        *retry = false;
+        rc = er_set(err, ER_NETWORK,
+                    "%s %s in %s: the endpoint answered with a redirect (HTTP "
+                    "%ld%s%.200s), which ecr-renew does not follow. Fix: point "
+                    "the endpoint (AWS_ENDPOINT_URL...) at the service itself",
+                    req->service_label, req->operation, req->region,
+                    resp->status, location ? " to " : "", where);
+        free(where);
+        return rc;
+    }
     aws_error_parse(resp->status,
                     http_response_header(resp, "x-amzn-errortype"),
                     resp->body.data, resp->body.len, &e);
     *retry = aws_error_is_retryable(resp->status, &e);
-    *retry_after_ms =
-        retry_after_header_ms(http_response_header(resp, "retry-after"));
+    *retry_after_ms = retry_after_header_ms(
+        http_response_header(resp, "retry-after"), clock_now(clock_system()));
     rc = refusal(req, resp->status, &e, err);
     if (*retry)
         rc = err->code = ER_NETWORK;
@@ -146,9 +160,9 @@ static enum er_code attempt(struct aws_client *c, const struct aws_request *req,
     hreq.deadline = c->deadline;
     hreq.what = what;
     rc = http_do(c->http, &hreq, resp, err);
-    if (rc != ER_OK)
+    if (rc == ER_NETWORK)
         *retry = true;
-    else if (resp->status < 200 || resp->status >= 300)
+    else if (rc == ER_OK && (resp->status < 200 || resp->status >= 300))
         rc = judge(req, resp, retry, retry_after_ms, err);
 out:
     release(&o);

@@ -83,10 +83,13 @@ static enum er_code fetch_token(struct imds *m, struct er_error *err)
     rc = http_do(m->client->http, &req, &resp, err);
     if (rc == ER_OK && resp.status != 200)
         rc = er_set(err, ER_AWS,
-                    "IMDSv2 token request to %s: HTTP %ld (is the hop limit "
-                    "too low for containers? set the instance's "
-                    "HttpPutResponseHopLimit to 2)",
+                    "IMDSv2 token request to %s: HTTP %ld (IMDSv2 must be "
+                    "enabled on the instance)",
                     url, resp.status);
+    else if (rc == ER_NETWORK)
+        /* In a container, a hop limit of 1 drops the answer on the way. */
+        er_wrap(err, "IMDSv2 token request (if this runs in a container on "
+                     "EC2, set the instance's HttpPutResponseHopLimit to 2)");
     if (rc == ER_OK)
         rc = keep_token(m, &resp.body, err);
     http_response_free(&resp);

@@ -1,6 +1,8 @@
 #include "json_limit.h"
 #include "wipe.h"
 
+#include <string.h>
+
 enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
                               const char *what, json_t **out,
                               struct er_error *err)
@@ -25,6 +27,10 @@ enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
                       what, budget / 1024);
     if (len == 0)
         return er_set(err, ER_PARSE, "%s is empty, not JSON", what);
+    if (strstr(je.text, "depth"))
+        return er_set(err, ER_PARSE,
+                      "%s is nested more than %d levels deep; no real one is",
+                      what, JSON_PARSER_MAX_DEPTH);
     return er_set(err, ER_PARSE, "%s is not JSON (line %d, column %d)", what,
                   je.line, je.column);
 }

@@ -56,6 +56,11 @@ long long loop_now_ms(const struct loop *l)
     return clock_mono_ms(l->clock);
 }
 
+const struct clock *loop_clock(const struct loop *l)
+{
+    return l->clock;
+}
+
 size_t loop_watch_count(const struct loop *l)
 {
     return l->n_watches;

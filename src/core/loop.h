@@ -58,6 +58,10 @@ bool loop_stopping(const struct loop *l);
 /* The loop clock's monotonic milliseconds. */
 long long loop_now_ms(const struct loop *l);
 
+/* The clock the loop runs on, for handlers that need its wall time or
+ * its randomness. */
+const struct clock *loop_clock(const struct loop *l);
+
 /* How many watches and pending timers there are (for tests and metrics). */
 size_t loop_watch_count(const struct loop *l);
 size_t loop_timer_count(const struct loop *l);

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -118,26 +119,6 @@ void str_list_clear(struct str_list *l)
     l->n = 0;
 }
 
-void str_copy_printable(char *dst, size_t cap, const char *s, size_t n)
-{
-    size_t j = 0, i;
-
-    if (cap == 0)
-        return;
-    for (i = 0; i < n && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        dst[j++] = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    /* Cut short in the middle of a multi-byte character: drop its start. */
-    if (i < n && ((unsigned char)s[i] & 0xC0) == 0x80) {
-        while (j > 0 && ((unsigned char)dst[j - 1] & 0xC0) == 0x80)
-            j--;
-        if (j > 0 && (unsigned char)dst[j - 1] >= 0xC0)
-            j--;
-    }
-    dst[j] = '\0';
-}
-
 bool str_has_no_controls(const char *s)
 {
     for (; *s; s++) {
@@ -195,39 +176,43 @@ bool str_is_utf8(const char *s, size_t n)
     return true;
 }
 
-static void add_control(struct buf *out, unsigned char ch)
+/* The visible form of the character at s (at most n bytes): itself, or
+ * an escape. Sets *used to the bytes it stands for; returns the length
+ * written to out (at most 7 bytes plus a NUL). */
+static size_t visible_piece(const unsigned char *s, size_t n, char out[8],
+                            size_t *used)
 {
-    if (ch == '\n')
-        buf_must_adds(out, "\\n");
-    else if (ch == '\r')
-        buf_must_adds(out, "\\r");
-    else if (ch == '\t')
-        buf_must_adds(out, "\\t");
-    else
-        buf_must_addf(out, "\\x%02x", ch);
+    unsigned long cp;
+    size_t len = utf8_seq(s, n, &cp);
+
+    *used = len ? len : 1;
+    if (len == 0)
+        return (size_t)snprintf(out, 8, "\\x%02x", s[0]);
+    if (cp == '\n' || cp == '\r' || cp == '\t')
+        return (size_t)snprintf(out, 8, "\\%c",
+                                cp == '\n'   ? 'n'
+                                : cp == '\r' ? 'r'
+                                             : 't');
+    if (cp < 0x20 || cp == 0x7f)
+        return (size_t)snprintf(out, 8, "\\x%02lx", cp);
+    if (cp >= 0x80 && cp <= 0x9f)
+        return (size_t)snprintf(out, 8, "\\u%04lx", cp);
+    memcpy(out, s, len);
+    out[len] = '\0';
+    return len;
 }
 
 void str_append_visible(struct buf *out, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
-    unsigned long cp;
+    char piece[8];
+    size_t used, len;
 
     while (n > 0) {
-        size_t len = utf8_seq(p, n, &cp);
-        if (len == 0) {
-            buf_must_addf(out, "\\x%02x", p[0]);
-            len = 1;
-        } else if (cp < 0x20 || cp == 0x7f) {
-            add_control(out, p[0]);
-        } else if (cp >= 0x80 && cp <= 0x9f) {
-            buf_must_addf(out, "\\u%04lx", cp);
-        } else if (cp == '\\') {
-            buf_must_adds(out, "\\\\");
-        } else {
-            buf_must_add(out, p, len);
-        }
-        p += len;
-        n -= len;
+        len = visible_piece(p, n, piece, &used);
+        buf_must_add(out, piece, len);
+        p += used;
+        n -= used;
     }
 }
 
@@ -245,4 +230,26 @@ char *str_url_redacted(const char *url)
     if (!at)
         return xstrdup(url);
     return xasprintf("%.*s***%s", (int)(host - url), url, at);
+}
+
+void str_copy_printable(char *dst, size_t cap, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t j = 0, used, len;
+    char piece[8];
+
+    if (cap == 0)
+        return;
+    /* Whole characters and whole escapes only: a cut never leaves half
+     * of either. */
+    while (n > 0) {
+        len = visible_piece(p, n, piece, &used);
+        if (j + len + 1 > cap)
+            break;
+        memcpy(dst + j, piece, len);
+        j += len;
+        p += used;
+        n -= used;
+    }
+    dst[j] = '\0';
 }

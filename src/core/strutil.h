@@ -46,9 +46,10 @@ bool str_list_contains(const struct str_list *l, const char *s);
 
 void str_list_clear(struct str_list *l);
 
-/* Copies up to n bytes of s into dst (capacity cap, always terminated),
- * replacing control characters with spaces so a peer's text cannot forge
- * log lines, and cutting only between UTF-8 characters. */
+/* Copies up to n bytes of s into dst (capacity cap, always terminated)
+ * in the visible form of str_append_visible, so a peer's text cannot
+ * forge log lines, yet shows what it held; cut short only between whole
+ * characters and escapes. */
 void str_copy_printable(char *dst, size_t cap, const char *s, size_t n);
 
 /* True when s holds no control character (U+0000-U+001F, DEL): what a
@@ -63,7 +64,8 @@ bool str_is_utf8(const char *s, size_t n);
 /* Appends n bytes of s with everything a terminal or log reader could
  * take for structure made visible: control characters as \n, \r, \t or
  * \xNN, C1 controls as \u0080-\u009f, bytes that are not UTF-8 as
- * \xNN, and the backslash itself as \\. Printable text is unchanged. */
+ * \xNN. Printable text, the backslash included, is unchanged, so doing
+ * it twice changes nothing more. */
 void str_append_visible(struct buf *out, const char *s, size_t n);
 
 /* A newly allocated copy of url whose userinfo ("user:password@") is

@@ -33,7 +33,7 @@ struct kube_pending {
     struct loop_timer *retry_timer; /* waiting, or NULL */
     int tries;
     bool reauthed;
-    char why[96];
+    char why[ER_MSG_MAX];
     struct kube_response resp;
 };
 
@@ -199,9 +199,32 @@ static void keep_content_type(struct kube_response *resp,
                               const struct http_response *hr)
 {
     const char *ct = http_response_header(hr, "content-type");
+    const char *loc = http_response_header(hr, "location");
+    char *shown = str_url_redacted(loc ? loc : "");
 
     str_copy_printable(resp->content_type, sizeof(resp->content_type),
                        ct ? ct : "", ct ? strlen(ct) : 0);
+    str_copy_printable(resp->location, sizeof(resp->location), shown,
+                       strlen(shown));
+    free(shown);
+}
+
+const char *kube_response_message(const struct kube_response *r, char *buf,
+                                  size_t cap)
+{
+    size_t n = strlen(r->st.message);
+
+    if (r->status >= 300 && r->status < 400) {
+        snprintf(buf, cap,
+                 "the API server answered with a redirect%s%s, which "
+                 "ecr-renew does not follow; check the kubeconfig's server",
+                 r->location[0] ? " to " : "", r->location);
+        return buf;
+    }
+    while (n > 0 && r->st.message[n - 1] == '.')
+        n--;
+    snprintf(buf, cap, "%.*s", (int)n, n ? r->st.message : "(no message)");
+    return buf;
 }
 
 /* One attempt; *retry_after_ms is the server's Retry-After, or -1. */
@@ -238,8 +261,8 @@ static enum er_code send_once(struct kube_client *c,
     rc = http_do(c->http, &req, &hr, err);
     resp->body = hr.body;
     resp->status = rc == ER_OK ? hr.status : 0;
-    *retry_after_ms =
-        retry_after_header_ms(http_response_header(&hr, "retry-after"));
+    *retry_after_ms = retry_after_header_ms(
+        http_response_header(&hr, "retry-after"), clock_now(c->clock));
     keep_content_type(resp, &hr);
     hr.body = (struct buf)BUF_INIT; /* owned by resp */
     http_response_free(&hr);
@@ -269,7 +292,7 @@ enum er_code kube_send(struct kube_client *c, const struct kube_call *call,
     bool reauth = false, reauthed = false;
     enum er_code rc = ER_INTERNAL;
     long retry_after = -1;
-    char why[96] = "", what[160];
+    char why[ER_MSG_MAX] = "", what[160];
 
     snprintf(what, sizeof(what), "%s %s", call->method, call->path);
     resp->body.cap = call->answer_cap ? call->answer_cap : KUBE_OBJECT_CAP;
@@ -291,10 +314,12 @@ enum er_code kube_send(struct kube_client *c, const struct kube_call *call,
         rc = send_once(c, call, url, token, resp, &retry_after, err);
         wipe_free_str(token);
         token = NULL;
-        if (rc != ER_OK) {
-            snprintf(why, sizeof(why), "%.80s", err->msg);
+        if (rc == ER_NETWORK) {
+            snprintf(why, sizeof(why), "%s", err->msg);
             continue;
         }
+        if (rc != ER_OK)
+            break; /* an answer too large: asking again would not help */
         /* An exec credential may have been revoked early: fetch a new
          * one once, as client-go does. */
         if (resp->status == 401 && c->target.exec && !reauthed) {
@@ -368,9 +393,12 @@ static enum er_code list_refused(const char *path,
     if (r->status == 403)
         hint = ". Fix: grant list on this resource to the identity ecr-renew "
                "runs as";
-    return er_set(err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
+    char msg[800];
+
+    return er_set(err,
+                  r->status >= 500 || r->status < 400 ? ER_NETWORK : ER_KUBE,
                   "list %s: %ld %s: %s%s", path, r->status, r->st.reason,
-                  r->st.message[0] ? r->st.message : "(no message)", hint);
+                  kube_response_message(r, msg, sizeof(msg)), hint);
 }
 
 /* One page; cont is NULL for the first. *expired is set for a 410. */
@@ -520,17 +548,21 @@ static void on_http_done(void *ctx, enum er_code rc, struct http_response *hr,
 
     p->transfer = NULL;
     buf_reset(&p->resp.body);
-    if (rc != ER_OK) {
-        snprintf(p->why, sizeof(p->why), "%.80s", err->msg);
+    if (rc == ER_NETWORK) {
+        snprintf(p->why, sizeof(p->why), "%s", err->msg);
         retry_later(p, -1, rc, err);
+        return;
+    }
+    if (rc != ER_OK) {
+        end(p, rc, err);
         return;
     }
     p->resp.status = hr->status;
     keep_content_type(&p->resp, hr);
     if (buf_add(&p->resp.body, hr->body.data, hr->body.len) != BUF_OK)
         abort(); /* the same cap on both sides */
-    retry_after =
-        retry_after_header_ms(http_response_header(hr, "retry-after"));
+    retry_after = retry_after_header_ms(http_response_header(hr, "retry-after"),
+                                        clock_now(p->c->clock));
     if (hr->status == 401 && p->c->target.exec && !p->reauthed) {
         p->reauthed = true;
         kube_exec_credential_free(&p->c->exec_cred);

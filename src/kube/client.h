@@ -44,8 +44,15 @@ struct kube_response {
     long status;
     struct buf body;       /* may hold Secret data: a BUF_SECRET buffer */
     char content_type[64]; /* as the server said, or "" */
+    char location[256];    /* of a redirect (userinfo redacted), or "" */
     struct kube_status st; /* parsed when status is not 2xx */
 };
+
+/* What a refusal says, for messages: the Status message (without the
+ * full stop messages end with, as ours add one), that it was a redirect,
+ * or "(no message)". Returns buf. */
+const char *kube_response_message(const struct kube_response *r, char *buf,
+                                  size_t cap);
 
 /* One request. */
 struct kube_call {

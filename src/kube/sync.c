@@ -89,11 +89,15 @@ static const char *hint_for(const char *method, const struct kube_status *st)
 static void refused(struct kube_sync_job *j, const char *method,
                     const char *what, const struct kube_response *r)
 {
-    er_set(&j->err, r->status >= 500 ? ER_NETWORK : ER_KUBE,
+    bool redirect = r->status >= 300 && r->status < 400;
+    char msg[800];
+
+    er_set(&j->err, r->status >= 500 || redirect ? ER_NETWORK : ER_KUBE,
            "%s %s in %s: %ld %s: %s.%s", method, what, j->ns, r->status,
-           r->st.reason, r->st.message[0] ? r->st.message : "(no message)",
+           redirect ? "Redirect" : r->st.reason,
+           kube_response_message(r, msg, sizeof(msg)),
            hint_for(method, &r->st));
-    fail_with(j, r->st.reason);
+    fail_with(j, redirect ? "Redirect" : r->st.reason);
 }
 
 /* A 2xx answer that is not what the API server sends: say what it was. */

@@ -327,17 +327,17 @@ enum er_code http__transfer_failed(const struct http_request *req,
                     t->consumer_error[0] ? t->consumer_error
                                          : "its reader stopped it");
     else if (t->refusal && strcmp(t->refusal, "body") == 0)
-        rc = er_set(err, ER_NETWORK,
+        rc = er_set(err, ER_PARSE,
                     "%s %s: the answer is larger than %zu KiB, more than a "
                     "real one needs; refused it",
                     what, url, t->resp->body.cap / 1024);
     else if (cc == CURLE_FILESIZE_EXCEEDED)
-        rc = er_set(err, ER_NETWORK,
+        rc = er_set(err, ER_PARSE,
                     "%s %s: the answer announces more than %zu KiB, more "
                     "than a real one needs; refused it",
                     what, url, t->resp->body.cap / 1024);
     else if (t->refusal || cc == CURLE_OUT_OF_MEMORY)
-        rc = er_set(err, ER_NETWORK,
+        rc = er_set(err, ER_PARSE,
                     "%s %s: the answer's headers are larger than %u KiB (or "
                     "one header line is over 100 KiB); refused it",
                     what, url, HTTP_MAX_HEADER_BYTES / 1024);

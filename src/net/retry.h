@@ -14,6 +14,8 @@
 #include "../core/deadline.h"
 #include "../core/err.h"
 
+#include <time.h>
+
 struct retry_policy {
     int max_attempts; /* total tries, including the first */
     long base_delay_ms;
@@ -28,9 +30,15 @@ extern const struct retry_policy retry_default_policy;
 long retry_delay_ms(const struct retry_policy *p, int retry, double random01,
                     long retry_after_ms);
 
-/* Parses a Retry-After header given in seconds ("3"); returns -1 when
- * absent or unusable (HTTP dates are not used by AWS or Kubernetes). */
-long retry_after_header_ms(const char *value);
+/* The longest wait a Retry-After is read as: asking for more is asking
+ * for longer than any deadline, and saying so is enough. */
+#define RETRY_AFTER_MAX_MS (30L * 24 * 3600 * 1000)
+
+/* Parses a Retry-After header, in seconds ("3") or as an HTTP date
+ * ("Wed, 21 Oct 2015 07:28:00 GMT", counted from now); returns the wait
+ * in ms, at most RETRY_AFTER_MAX_MS (a date in the past is 0), or -1
+ * when absent or unreadable. */
+long retry_after_header_ms(const char *value, time_t now);
 
 /* One wait between attempts. */
 struct retry_step {

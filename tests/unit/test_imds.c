@@ -141,7 +141,7 @@ static void imds_parse_credentials__control_characters__refused(void **s)
                   ER_PARSE, "access key id holds a control character");
     parse_refused("{\"Code\":\"\\u001b[31mFail\\nforged line\",\"AccessKeyId\":"
                   "\"A\",\"SecretAccessKey\":\"test-secret\"}",
-                  ER_AWS, "Code \" [31mFail forged line\"");
+                  ER_AWS, "Code \"\\x1b[31mFail\\nforged line\"");
 }
 
 static void imds_parse_credentials__not_an_object__refused(void **state)

@@ -64,7 +64,7 @@ static void kube_status_parse__html_from_a_proxy__reason_from_http(void **s)
     assert_string_equal(st.reason, "Conflict");
 }
 
-static void kube_status_parse__control_characters__replaced(void **s)
+static void kube_status_parse__control_characters__made_visible(void **s)
 {
     struct kube_status st;
 
@@ -73,7 +73,7 @@ static void kube_status_parse__control_characters__replaced(void **s)
           "{\"kind\":\"Status\",\"reason\":\"Invalid\",\"message\":"
           "\"line1\\nline2\\u001b[31m\",\"code\":422}",
           &st);
-    assert_string_equal(st.message, "line1 line2 [31m");
+    assert_string_equal(st.message, "line1\\nline2\\x1b[31m");
 }
 
 static void kube_status_parse__long_message__truncated_not_overflowed(void **s)
@@ -100,7 +100,7 @@ int main(void)
             kube_status_parse__missing_namespace__details_kind_namespaces),
         cmocka_unit_test(
             kube_status_parse__html_from_a_proxy__reason_from_http),
-        cmocka_unit_test(kube_status_parse__control_characters__replaced),
+        cmocka_unit_test(kube_status_parse__control_characters__made_visible),
         cmocka_unit_test(
             kube_status_parse__long_message__truncated_not_overflowed),
     };

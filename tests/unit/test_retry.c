@@ -70,12 +70,28 @@ static void retry_delay_ms__retry_after_beyond_cap__capped(void **state)
     assert_int_equal(retry_delay_ms(&policy, 1, 0.0, 86400000), 20000);
 }
 
+#define NOW ((time_t)1767225600) /* Thu, 01 Jan 2026 00:00:00 GMT */
+
 static void retry_after_header_ms__seconds__milliseconds(void **state)
 {
-    assert_int_equal(retry_after_header_ms("3"), 3000);
-    assert_int_equal(retry_after_header_ms("0"), 0);
-    assert_int_equal(retry_after_header_ms("120"), 120000);
-    assert_int_equal(retry_after_header_ms("007"), 7000);
+    assert_int_equal(retry_after_header_ms("3", NOW), 3000);
+    assert_int_equal(retry_after_header_ms("0", NOW), 0);
+    assert_int_equal(retry_after_header_ms("120", NOW), 120000);
+    assert_int_equal(retry_after_header_ms("007", NOW), 7000);
+    /* A huge wait is still a wait: read as the most, never as none. */
+    assert_int_equal(retry_after_header_ms("99999999999999999999999999", NOW),
+                     RETRY_AFTER_MAX_MS);
+}
+
+static void retry_after_header_ms__http_date__from_now(void **state)
+{
+    assert_int_equal(
+        retry_after_header_ms("Thu, 01 Jan 2026 00:00:30 GMT", NOW), 30000);
+    assert_int_equal(
+        retry_after_header_ms("Wed, 31 Dec 2025 23:00:00 GMT", NOW), 0);
+    assert_int_equal(
+        retry_after_header_ms("Fri, 31 Dec 9999 23:59:59 GMT", NOW),
+        RETRY_AFTER_MAX_MS);
 }
 
 static void retry_after_header_ms__unusable__minus_one(void **state)
@@ -89,13 +105,15 @@ static void retry_after_header_ms__unusable__minus_one(void **state)
         "3s",
         "abc",
         "+3",
-        "Wed, 21 Oct 2015 07:28:00 GMT",
-        "99999999999999999999999999",
+        "Wed, 21 Oct 2015 07:28:00 UTC",
+        "Wed 21 Oct 2015 07:28:00 GMT",
+        "Wed, 21 Foo 2015 07:28:00 GMT",
+        "Wed, 21 Oct 2015 07:28:00 GMT extra",
     };
 
-    assert_int_equal(retry_after_header_ms(NULL), -1);
+    assert_int_equal(retry_after_header_ms(NULL, NOW), -1);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (retry_after_header_ms(bad[i]) != -1)
+        if (retry_after_header_ms(bad[i], NOW) != -1)
             fail_msg("Retry-After \"%s\" was accepted", bad[i]);
 }
 
@@ -136,6 +154,7 @@ int main(void)
         cmocka_unit_test(retry_delay_ms__retry_after_beyond_cap__capped),
         cmocka_unit_test(retry_after_header_ms__seconds__milliseconds),
         cmocka_unit_test(retry_after_header_ms__unusable__minus_one),
+        cmocka_unit_test(retry_after_header_ms__http_date__from_now),
         cmocka_unit_test(retry_wait__retry_after_past_deadline__fails_at_once),
     };
 

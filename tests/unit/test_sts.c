@@ -193,7 +193,7 @@ static void sts_parse_credentials__smuggled_header__refused(void **state)
                    "<SessionToken>t</SessionToken>"
                    "<Expiration>2026-01-01T01:00:00Z&#10;2026 error forged"
                    "</Expiration></Credentials></r>",
-                   ER_PARSE, "Expiration \"2026-01-01T01:00:00Z 2026 error");
+                   ER_PARSE, "Expiration \"2026-01-01T01:00:00Z\\n2026 error");
 }
 
 static void sts_parse_credentials__not_xml__parse_error(void **state)
