@@ -11,9 +11,10 @@
 #     with debian:12's /etc/apt/sources.list.d/debian.sources, the files
 #     .dockerignore lets through copied in the same two steps, each RUN line
 #     run in that chroot: apt-get installs everything from nothing, builds
-#     libcurl from `apt-get source curl`, reuses it in the second RUN, and
-#     leaves a stripped, fully static build-static/ecr-renew (no PT_INTERP,
-#     no DT_NEEDED; ldd: "not a dynamic executable") and the CA bundle;
+#     libcurl and libmicrohttpd from `apt-get source curl libmicrohttpd`,
+#     reuses both in the second RUN, and leaves a stripped, fully static
+#     build-static/ecr-renew (no PT_INTERP, no DT_NEEDED; ldd: "not a
+#     dynamic executable", no GnuTLS inside) and the CA bundle;
 #   * tests/integration/test_static_build.py, on that binary and on the local
 #     one: `ecr-renew login` as uid 65532 in a chroot holding only the
 #     binary, a CA bundle, /etc/hosts and /etc/resolv.conf, against the
@@ -31,13 +32,14 @@
 # --- build: debian:12, the same script a developer runs ---------------------
 FROM debian:12 AS build
 WORKDIR /src
-# First only the script: dependencies and libcurl (from Debian's curl source)
-# land in a layer that changes of the program's source do not invalidate.
+# First only the script: packages, libcurl and libmicrohttpd (from Debian's
+# curl and libmicrohttpd sources) land in a layer that changes of the
+# program's source do not invalidate.
 COPY scripts/build-static scripts/build-static
-RUN scripts/build-static --curl-only
+RUN scripts/build-static --deps-only
 # Then the program. .dockerignore keeps build dirs out, so the cached
-# build-static/curl from the layer above is reused (the script checks its
-# stamp: same Debian curl version and flags) and only ecr-renew is built.
+# build-static/deps from the layer above is reused (the script checks its
+# stamps: same Debian source versions and flags) and only ecr-renew is built.
 COPY . .
 RUN scripts/build-static
 

@@ -5,7 +5,8 @@ What the container image ships is that one file plus a CA bundle on a
 
   * the ELF has no program interpreter (PT_INTERP) and no DT_NEEDED entry
     (read from the headers here, and by `readelf`), `ldd` calls it not
-    dynamic, it is stripped, and `--version` names c-ares as resolver;
+    dynamic, it is stripped, `--version` names c-ares as resolver, and no
+    GnuTLS is inside (libmicrohttpd is built without HTTPS);
   * `ecr-renew login` run in a chroot holding ONLY the binary, a CA bundle,
     /etc/hosts and /etc/resolv.conf (no libc, no NSS modules, no /dev,
     /proc or /etc/passwd), as uid 65532 like the image's USER, reaches the
@@ -320,6 +321,14 @@ class StaticBinaryTest(unittest.TestCase):
                                   text=True, check=True).stdout
         for name in (".symtab", ".debug_info"):
             self.assertFalse(name in sections, "not stripped: has %s" % name)
+
+    def test_no_gnutls_inside(self):
+        # libmicrohttpd is built without HTTPS: no GnuTLS (or its crypto)
+        # may be linked in, not even as strings.
+        with open(STATIC_BIN, "rb") as fh:
+            data = fh.read().lower()
+        for name in (b"gnutls", b"gcrypt", b"nettle", b"p11-kit"):
+            self.assertFalse(name in data, "%r found in the binary" % name.decode())
 
     def test_version_names_curl_openssl_and_c_ares(self):
         proc = subprocess.run([STATIC_BIN, "--version"], capture_output=True, text=True,
