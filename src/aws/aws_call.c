@@ -130,6 +130,7 @@ static enum er_code judge(const struct aws_request *req,
     *retry_after_ms = retry_after_header_ms(
         http_response_header(resp, "retry-after"), clock_now(clock_system()));
     rc = refusal(req, resp->status, &e, err);
+    er_set_peer(err, req->operation, e.code);
     if (*retry)
         rc = err->code = ER_NETWORK;
     return rc;
@@ -200,6 +201,8 @@ enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
                     req->service_label, req->operation);
     else if (rc != ER_OK && retry && tries > 1)
         er_wrap(err, "after %d attempts", tries);
+    if (rc != ER_OK && !err->op[0])
+        er_set_peer(err, req->operation, er_code_name(rc));
     http_response_free(&resp);
     return rc;
 }

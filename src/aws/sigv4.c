@@ -3,6 +3,7 @@
  * to sign, signing key, signature, Authorization header.
  */
 #include "sigv4.h"
+#include "../core/digest.h"
 #include "../core/wipe.h"
 #include "../core/timeutil.h"
 #include "../core/urlenc.h"
@@ -67,11 +68,7 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 
 static void sha256_hex(const void *data, size_t n, char out[65])
 {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-
-    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
-    hex_encode(md, len, out);
+    digest_sha256_hex(data, n, out);
 }
 
 static void hmac_sha256(const void *key, size_t key_len, const char *msg,

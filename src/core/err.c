@@ -12,6 +12,7 @@ enum er_code er_set(struct er_error *err, enum er_code code, const char *fmt,
     if (!err)
         return code;
     err->code = code;
+    err->op[0] = err->peer_code[0] = '\0';
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
@@ -45,12 +46,21 @@ enum er_code er_wrap(struct er_error *err, const char *fmt, ...)
     return err->code;
 }
 
+void er_set_peer(struct er_error *err, const char *op, const char *code)
+{
+    if (!err)
+        return;
+    snprintf(err->op, sizeof(err->op), "%s", op ? op : "");
+    snprintf(err->peer_code, sizeof(err->peer_code), "%s", code ? code : "");
+}
+
 void er_clear(struct er_error *err)
 {
     if (!err)
         return;
     err->code = ER_OK;
     err->msg[0] = '\0';
+    err->op[0] = err->peer_code[0] = '\0';
 }
 
 int er_exit_status(enum er_code code)

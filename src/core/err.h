@@ -36,6 +36,11 @@ enum er_code {
 struct er_error {
     enum er_code code;
     char msg[ER_MSG_MAX];
+    /* When a service refused: its operation and its error code
+     * ("GetAuthorizationToken", "AccessDeniedException"), for metrics;
+     * "" otherwise. er_set clears them, er_wrap keeps them. */
+    char op[64];
+    char peer_code[64];
 };
 
 /* Sets code and message and returns code, so callers write
@@ -46,6 +51,9 @@ enum er_code er_set(struct er_error *err, enum er_code code, const char *fmt,
 /* Prefixes the existing message with context ("reading /x: " + old). */
 enum er_code er_wrap(struct er_error *err, const char *fmt, ...)
     ER_PRINTF(2, 3);
+
+/* Records which operation a service refused, and with what code. */
+void er_set_peer(struct er_error *err, const char *op, const char *code);
 
 /* Clears err to ER_OK with an empty message. */
 void er_clear(struct er_error *err);

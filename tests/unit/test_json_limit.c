@@ -2,6 +2,7 @@
  * JSON from peers is parsed under a memory budget: a small document of
  * tiny objects cannot grow into a huge tree, and errors never quote it.
  */
+#include "core/buf.h"
 #include "core/json_limit.h"
 #include "core/wipe.h"
 #include "core/xalloc.h"
@@ -57,6 +58,26 @@ static void json_limit_parse__tiny_objects__refused_within_budget(void **s)
     free(doc);
 }
 
+/* jansson cannot survive an allocation failing in its lexer (it
+ * asserts): a document near the budget must be refused before it runs. */
+static void json_limit_parse__near_the_budget__refused_not_aborted(void **s)
+{
+    struct buf doc = BUF_INIT;
+    json_t *root = NULL;
+    struct er_error err;
+
+    (void)s;
+    buf_must_adds(&doc, "[");
+    for (int i = 0; i < 1270; i++)
+        buf_must_adds(&doc, "{},");
+    buf_must_adds(&doc, "1234567890123456789012345678901234567890]");
+    assert_int_equal(
+        json_limit_parse(doc.data, doc.len, 64 * 1024, "Status", &root, &err),
+        ER_PARSE);
+    assert_contains(err.msg, "too complex");
+    buf_free(&doc);
+}
+
 static void json_limit_parse__syntax_error__position_not_text(void **state)
 {
     const char *doc = "{\"password\": \"hunter2\" oops}";
@@ -91,6 +112,8 @@ int main(void)
         cmocka_unit_test(json_limit_parse__real_document__parsed),
         cmocka_unit_test(json_limit_parse__tiny_objects__refused_within_budget),
         cmocka_unit_test(json_limit_parse__syntax_error__position_not_text),
+        cmocka_unit_test(
+            json_limit_parse__near_the_budget__refused_not_aborted),
         cmocka_unit_test(json_limit_parse__after_budget__allocations_normal),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
