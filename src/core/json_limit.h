@@ -28,9 +28,8 @@ enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
  * so real answers (mostly strings, a node every 20 bytes or more) cost
  * under 20 times their size by it; tiny objects, 100 to 150 times. */
 #define JSON_LIMIT_BUDGET(cap)                                                 \
-    ((size_t)(cap) < JSON_LIMIT_MAX_BUDGET / 20                                \
-         ? (size_t)(cap)*20 + 64 * 1024                                        \
-         : JSON_LIMIT_MAX_BUDGET)
+    ((size_t)(cap) < JSON_LIMIT_MAX_BUDGET / 20 ? (size_t)(cap)*20 + 64 * 1024 \
+                                                : JSON_LIMIT_MAX_BUDGET)
 
 /* No document may cost more than this, whatever its kind: with the
  * largest answer read (4 MiB) it keeps a run under 64 MiB. A real page

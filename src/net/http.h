@@ -86,10 +86,11 @@ void http_client_free(struct http_client *c);
  * timeout, a stalled or dropped connection, a deadline that passed)
  * return ER_NETWORK, and answers larger than resp->body's cap or
  * HTTP_MAX_HEADER_BYTES ER_PARSE (asking again would not help), with a
- * message naming the call and the URL (userinfo redacted); any HTTP status, including 4xx and 5xx, is a success at this
- * level and is left to the caller to judge. A header value holding a
- * control character is never sent (ER_INTERNAL: its source should have
- * refused it). resp->body must be initialised by the caller. */
+ * message naming the call and the URL (userinfo redacted); any HTTP status,
+ * including 4xx and 5xx, is a success at this level and is left to the caller
+ * to judge. A header value holding a control character is never sent
+ * (ER_INTERNAL: its source should have refused it). resp->body must be
+ * initialised by the caller. */
 enum er_code http_do(struct http_client *c, const struct http_request *req,
                      struct http_response *resp, struct er_error *err) ER_CHECK;
 
