@@ -2,9 +2,11 @@
 #include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/json_limit.h"
+#include "../core/timeutil.h"
 #include "../core/wipe.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,14 +47,21 @@ static void mark_ours(json_t *meta, const struct kube_secret_spec *spec)
                         json_string(spec->renewed_at));
 }
 
-static json_t *data_object(const struct kube_secret_spec *spec)
+char *kube_secret_data_value(const struct kube_secret_spec *spec)
 {
     struct buf enc = BUF_INIT_SECRET;
-    json_t *data = json_object();
 
     b64_encode(&enc, spec->dockerconfigjson, strlen(spec->dockerconfigjson));
-    json_object_set_new(data, KUBE_SECRET_KEY, json_string(buf_str(&enc)));
-    buf_free(&enc);
+    return buf_detach(&enc, NULL);
+}
+
+static json_t *data_object(const struct kube_secret_spec *spec)
+{
+    char *enc = kube_secret_data_value(spec);
+    json_t *data = json_object();
+
+    json_object_set_new(data, KUBE_SECRET_KEY, json_string(enc));
+    wipe_free_str(enc);
     return data;
 }
 
@@ -75,7 +84,8 @@ char *kube_secret_create_body(const struct kube_secret_spec *spec,
     return text;
 }
 
-static enum kube_secret_verdict judge(json_t *obj, char *reason, size_t cap)
+enum kube_secret_verdict kube_secret_judge(json_t *obj, char *reason,
+                                           size_t cap)
 {
     json_t *meta = json_object_get(obj, "metadata");
     json_t *type = json_object_get(obj, "type");
@@ -120,6 +130,29 @@ enum er_code kube_secret_spec_check(const struct kube_secret_spec *spec,
     return ER_OK;
 }
 
+time_t kube_secret_expires_at(json_t *obj)
+{
+    const char *v = json_string_value(json_object_get(
+        json_object_get(json_object_get(obj, "metadata"), "annotations"),
+        KUBE_ANNOTATION_EXPIRES));
+    time_t t = 0;
+
+    return v && time_parse_iso8601(v, &t) == 0 ? t : 0;
+}
+
+bool kube_secret_holds_later(json_t *obj, const struct kube_secret_spec *spec)
+{
+    const char *regs = json_string_value(json_object_get(
+        json_object_get(json_object_get(obj, "metadata"), "annotations"),
+        KUBE_ANNOTATION_REGISTRIES));
+    time_t theirs = kube_secret_expires_at(obj), ours = 0;
+
+    /* For the same registries only: a copy configured for other ones
+     * does not hold what this one would write. */
+    return theirs && regs && strcmp(regs, spec->registries) == 0 &&
+           time_parse_iso8601(spec->expires_at, &ours) == 0 && theirs > ours;
+}
+
 static enum er_code load_secret(const char *existing, size_t len, json_t **out,
                                 struct er_error *err)
 {
@@ -162,8 +195,10 @@ enum er_code kube_secret_update_body(const char *existing, size_t len,
     if ((rc = load_secret(existing, len, &obj, err)) != ER_OK)
         return rc;
     meta = json_object_get(obj, "metadata");
-    *verdict = judge(obj, reason, reason_cap);
-    if (*verdict != KUBE_SECRET_FOREIGN) {
+    *verdict = kube_secret_judge(obj, reason, reason_cap);
+    if (*verdict == KUBE_SECRET_OURS && kube_secret_holds_later(obj, spec))
+        *verdict = KUBE_SECRET_NEWER;
+    if (*verdict == KUBE_SECRET_OURS || *verdict == KUBE_SECRET_TAKE_OVER) {
         /* Keep the object as it is, with its resourceVersion, and replace
          * only what is ours; managedFields is the server's to compute. */
         json_object_del(meta, "managedFields");
@@ -178,6 +213,23 @@ enum er_code kube_secret_update_body(const char *existing, size_t len,
     }
     json_decref(obj);
     return ER_OK;
+}
+
+char *kube_secret_patch_body(const struct kube_secret_spec *spec,
+                             const char *resource_version)
+{
+    json_t *root = json_object(), *meta = json_object();
+    char *text;
+
+    json_object_set_new(meta, "resourceVersion", json_string(resource_version));
+    mark_ours(meta, spec);
+    json_object_set_new(json_object_get(meta, "annotations"),
+                        KUBE_LAST_APPLIED_ANNOTATION, json_null());
+    json_object_set_new(root, "metadata", meta);
+    json_object_set_new(root, "data", data_object(spec));
+    text = dump(root);
+    json_decref(root);
+    return text;
 }
 
 char *kube_namespace_body(const char *ns)

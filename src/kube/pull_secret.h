@@ -22,7 +22,10 @@
 
 #include "../core/err.h"
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #define KUBE_SECRET_TYPE "kubernetes.io/dockerconfigjson"
 #define KUBE_SECRET_KEY ".dockerconfigjson"
@@ -49,7 +52,26 @@ enum kube_secret_verdict {
     KUBE_SECRET_OURS,
     KUBE_SECRET_TAKE_OVER,
     KUBE_SECRET_FOREIGN, /* refused: see reason */
+    KUBE_SECRET_NEWER,   /* ours, holding a later token: kept as it is */
 };
+
+/* Who owns an existing Secret object, by the rules above; for a foreign
+ * one, reason says why. Pure. */
+enum kube_secret_verdict kube_secret_judge(json_t *obj, char *reason,
+                                           size_t cap);
+
+/* The ecr-renew/expires-at annotation of a Secret object as epoch
+ * seconds, or 0 when it has none that reads as a time. */
+time_t kube_secret_expires_at(json_t *obj);
+
+/* True when a Secret object holds a token for the same registries as
+ * spec that expires later: another copy renewed first. Pure. */
+bool kube_secret_holds_later(json_t *obj, const struct kube_secret_spec *spec);
+
+/* The base64 of the document as the Secret's data holds it, so a Secret
+ * seen on a watch can be compared with what would be written. Newly
+ * allocated; free with wipe_free_str. */
+char *kube_secret_data_value(const struct kube_secret_spec *spec);
 
 /* ER_KUBE when the document is larger than a Secret may hold, saying so
  * before any request is made (and instead of the API server's 422). */
@@ -62,15 +84,26 @@ char *kube_secret_create_body(const struct kube_secret_spec *spec,
                               const char *ns);
 
 /* Judges an existing Secret (the JSON of a GET) and, unless it is
- * foreign, builds the update (PUT) body into *body (secret). For a
- * foreign Secret, reason says why ("it has type Opaque"). ER_PARSE when
- * the answer is not JSON, not a Secret, or has no resourceVersion. */
+ * foreign or holds a later token than spec (another copy renewed first:
+ * KUBE_SECRET_NEWER, never replaced by an older one), builds the update
+ * (PUT) body into *body (secret). For a foreign Secret, reason says why
+ * ("it has type Opaque"). ER_PARSE when the answer is not JSON, not a
+ * Secret, or has no resourceVersion. */
 enum er_code kube_secret_update_body(const char *existing, size_t len,
                                      const struct kube_secret_spec *spec,
                                      enum kube_secret_verdict *verdict,
                                      char **body, char *reason,
                                      size_t reason_cap,
                                      struct er_error *err) ER_CHECK;
+
+/* A JSON merge patch that makes a Secret at resource_version (ours, or
+ * one to take over) hold spec, keeping everything else; the version is
+ * its precondition, so a Secret changed meanwhile is refused (409).
+ * Secret; free with wipe_free_str. */
+char *kube_secret_patch_body(const struct kube_secret_spec *spec,
+                             const char *resource_version);
+
+#define KUBE_MERGE_PATCH "application/merge-patch+json"
 
 /* The body that creates namespace ns. */
 char *kube_namespace_body(const char *ns);

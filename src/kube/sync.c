@@ -1,4 +1,5 @@
 #include "sync.h"
+#include "../core/json_limit.h"
 #include "../core/log.h"
 #include "../core/wipe.h"
 #include "../core/xalloc.h"
@@ -16,6 +17,10 @@ const char *kube_sync_outcome_name(enum kube_sync_outcome o)
         return "updated";
     case KUBE_SYNC_TAKEN_OVER:
         return "taken over";
+    case KUBE_SYNC_KEPT_NEWER:
+        return "kept (it holds a later token)";
+    case KUBE_SYNC_TERMINATING:
+        return "skipped (namespace being deleted)";
     }
     return "?";
 }
@@ -33,8 +38,20 @@ void kube_sync_job_init(struct kube_sync_job *j,
     j->secret_path = xasprintf("%s/%s", j->collection_path, spec->name);
 }
 
+void kube_sync_job_init_known(struct kube_sync_job *j,
+                              const struct kube_secret_spec *spec,
+                              const char *ns, const char *resource_version,
+                              enum kube_secret_verdict verdict)
+{
+    kube_sync_job_init(j, spec, ns, false);
+    j->known_rv = xstrdup(resource_version);
+    j->verdict = verdict;
+    j->state = KUBE_SYNC_PATCH;
+}
+
 void kube_sync_job_free(struct kube_sync_job *j)
 {
+    free(j->known_rv);
     free(j->ns);
     free(j->secret_path);
     free(j->collection_path);
@@ -49,6 +66,27 @@ static void finish(struct kube_sync_job *j, enum kube_sync_outcome outcome)
     j->state = KUBE_SYNC_DONE;
     j->result.code = ER_OK;
     j->result.outcome = outcome;
+}
+
+/* A write's answer is the Secret as stored: keep its version, so a
+ * controller knows its own write when the watch shows it. */
+static void written(struct kube_sync_job *j, const struct kube_response *r,
+                    enum kube_sync_outcome outcome)
+{
+    json_t *obj = NULL;
+    struct er_error ignored;
+    const char *rv;
+
+    finish(j, outcome);
+    if (json_limit_parse(r->body.data, r->body.len,
+                         JSON_LIMIT_BUDGET(r->body.len), "the answer", &obj,
+                         &ignored) != ER_OK)
+        return;
+    rv = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "resourceVersion"));
+    snprintf(j->result.resource_version, sizeof(j->result.resource_version),
+             "%s", rv ? rv : "");
+    json_decref(obj);
 }
 
 static void fail_with(struct kube_sync_job *j, const char *reason)
@@ -85,10 +123,21 @@ static const char *hint_for(const char *method, const struct kube_status *st)
     return "";
 }
 
+/* A write into a namespace being deleted is refused with 403 and this
+ * message: the namespace is going, which is not the job's failure. */
+static bool terminating(const struct kube_response *r)
+{
+    return r->status == 403 && strstr(r->st.message, "being terminated");
+}
+
 /* A final non-2xx answer ends the job with the namespace's error. */
 static void refused(struct kube_sync_job *j, const char *method,
                     const char *what, const struct kube_response *r)
 {
+    if (terminating(r)) {
+        finish(j, KUBE_SYNC_TERMINATING);
+        return;
+    }
     bool redirect = r->status >= 300 && r->status < 400;
     char msg[800];
 
@@ -163,6 +212,8 @@ static void on_get(struct kube_sync_job *j, const struct kube_response *r)
         unreadable(j, "GET", "secrets", r, &why);
     else if (j->verdict == KUBE_SECRET_FOREIGN)
         foreign(j, reason);
+    else if (j->verdict == KUBE_SECRET_NEWER)
+        finish(j, KUBE_SYNC_KEPT_NEWER);
     else
         j->state = KUBE_SYNC_PUT;
 }
@@ -170,12 +221,27 @@ static void on_get(struct kube_sync_job *j, const struct kube_response *r)
 static void on_put(struct kube_sync_job *j, const struct kube_response *r)
 {
     if (r->status == 200 || r->status == 201)
-        finish(j, j->verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
-                                                      : KUBE_SYNC_UPDATED);
+        written(j, r,
+                j->verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
+                                                    : KUBE_SYNC_UPDATED);
     else if (r->status == 409 || r->status == 404)
         again(j); /* changed or deleted meanwhile: read again */
     else
         refused(j, "PUT", "secrets", r);
+}
+
+static void on_patch(struct kube_sync_job *j, const struct kube_response *r)
+{
+    if (r->status == 200 || r->status == 201)
+        written(j, r,
+                j->verdict == KUBE_SECRET_TAKE_OVER ? KUBE_SYNC_TAKEN_OVER
+                                                    : KUBE_SYNC_UPDATED);
+    else if (r->status == 404)
+        j->state = KUBE_SYNC_POST; /* gone meanwhile: make it again */
+    else if (r->status == 409 || r->status == 422)
+        j->state = KUBE_SYNC_GET; /* changed meanwhile: judge it afresh */
+    else
+        refused(j, "PATCH", "secrets", r);
 }
 
 static void missing_namespace(struct kube_sync_job *j)
@@ -194,7 +260,7 @@ static void missing_namespace(struct kube_sync_job *j)
 static void on_post(struct kube_sync_job *j, const struct kube_response *r)
 {
     if (r->status == 201 || r->status == 200)
-        finish(j, KUBE_SYNC_CREATED);
+        written(j, r, KUBE_SYNC_CREATED);
     else if (r->status == 409)
         again(j); /* made meanwhile: update it instead */
     else if (r->status == 404 && strcmp(r->st.details_kind, "namespaces") == 0)
@@ -220,21 +286,28 @@ bool kube_sync_job_next(struct kube_sync_job *j, struct kube_sync_request *req)
     switch (j->state) {
     case KUBE_SYNC_GET:
         j->rounds++;
-        *req = (struct kube_sync_request){"GET", j->secret_path, NULL};
+        *req = (struct kube_sync_request){"GET", j->secret_path, NULL, NULL};
         return true;
     case KUBE_SYNC_PUT:
-        *req = (struct kube_sync_request){"PUT", j->secret_path, j->body};
+        *req = (struct kube_sync_request){"PUT", j->secret_path, j->body, NULL};
+        return true;
+    case KUBE_SYNC_PATCH:
+        wipe_free_str(j->body);
+        j->body = kube_secret_patch_body(j->spec, j->known_rv);
+        *req = (struct kube_sync_request){"PATCH", j->secret_path, j->body,
+                                          KUBE_MERGE_PATCH};
         return true;
     case KUBE_SYNC_POST:
         wipe_free_str(j->body);
         j->body = kube_secret_create_body(j->spec, j->ns);
-        *req = (struct kube_sync_request){"POST", j->collection_path, j->body};
+        *req = (struct kube_sync_request){"POST", j->collection_path, j->body,
+                                          NULL};
         return true;
     case KUBE_SYNC_POST_NAMESPACE:
         wipe_free_str(j->body);
         j->body = kube_namespace_body(j->ns);
-        *req =
-            (struct kube_sync_request){"POST", "/api/v1/namespaces", j->body};
+        *req = (struct kube_sync_request){"POST", "/api/v1/namespaces", j->body,
+                                          NULL};
         return true;
     case KUBE_SYNC_DONE:
         break;
@@ -251,6 +324,9 @@ void kube_sync_job_answer(struct kube_sync_job *j,
         break;
     case KUBE_SYNC_PUT:
         on_put(j, resp);
+        break;
+    case KUBE_SYNC_PATCH:
+        on_patch(j, resp);
         break;
     case KUBE_SYNC_POST:
         on_post(j, resp);
@@ -287,8 +363,12 @@ enum er_code kube_sync_namespace(struct kube_client *c,
 
     kube_sync_job_init(&j, spec, ns, create_namespace);
     while (kube_sync_job_next(&j, &req)) {
+        struct kube_call call = {.method = req.method,
+                                 .path = req.path,
+                                 .body = req.body,
+                                 .content_type = req.content_type};
         kube_response_init(&r);
-        if (kube_request(c, req.method, req.path, req.body, &r, &net) == ER_OK)
+        if (kube_send(c, &call, &r, &net) == ER_OK)
             kube_sync_job_answer(&j, &r);
         else
             kube_sync_job_fail(&j, &net);

@@ -32,6 +32,8 @@ enum kube_sync_outcome {
     KUBE_SYNC_CREATED,
     KUBE_SYNC_UPDATED,
     KUBE_SYNC_TAKEN_OVER,
+    KUBE_SYNC_KEPT_NEWER,  /* it holds a later token already: untouched */
+    KUBE_SYNC_TERMINATING, /* the namespace is being deleted: skipped */
 };
 
 const char *kube_sync_outcome_name(enum kube_sync_outcome o);
@@ -42,11 +44,13 @@ struct kube_sync_result {
     enum er_code code;
     enum kube_sync_outcome outcome; /* when code is ER_OK */
     char reason[64];
+    char resource_version[64]; /* of the Secret as written, or "" */
 };
 
 enum kube_sync_state {
     KUBE_SYNC_GET,
     KUBE_SYNC_PUT,
+    KUBE_SYNC_PATCH,
     KUBE_SYNC_POST,
     KUBE_SYNC_POST_NAMESPACE,
     KUBE_SYNC_DONE,
@@ -57,7 +61,8 @@ enum kube_sync_state {
 struct kube_sync_request {
     const char *method;
     const char *path;
-    const char *body; /* secret when it is a Secret; or NULL */
+    const char *body;         /* secret when it is a Secret; or NULL */
+    const char *content_type; /* NULL: application/json */
 };
 
 /* One namespace's write. Allocated by the caller; its insides are the
@@ -73,6 +78,7 @@ struct kube_sync_job {
     char *secret_path;     /* /api/v1/namespaces/<ns>/secrets/<name> */
     char *collection_path; /* /api/v1/namespaces/<ns>/secrets */
     char *body;            /* of the pending request; secret */
+    char *known_rv;        /* PATCH from this version first */
     struct kube_sync_result result;
     struct er_error err;
 };
@@ -80,6 +86,15 @@ struct kube_sync_job {
 void kube_sync_job_init(struct kube_sync_job *j,
                         const struct kube_secret_spec *spec, const char *ns,
                         bool create_namespace);
+
+/* A job for a Secret already seen (on a watch) at resource_version, ours
+ * or one to take over: one merge PATCH guarded by that version instead of
+ * a GET and a PUT; a Secret changed or gone meanwhile (409, 404) falls
+ * back to the GET. */
+void kube_sync_job_init_known(struct kube_sync_job *j,
+                              const struct kube_secret_spec *spec,
+                              const char *ns, const char *resource_version,
+                              enum kube_secret_verdict verdict);
 
 /* Fills *req with the next request; false when the job is done. */
 bool kube_sync_job_next(struct kube_sync_job *j, struct kube_sync_request *req);

@@ -41,6 +41,7 @@ struct answer {
     const char *reason;
     const char *details_kind;
     const char *content_type;
+    const char *message;
 };
 
 /* Expects the job to ask for method+path next, then gives it a. */
@@ -62,6 +63,8 @@ static void step(struct kube_sync_job *j, const char *method, const char *path,
     snprintf(r.st.reason, sizeof(r.st.reason), "%s", a.reason ? a.reason : "");
     snprintf(r.st.details_kind, sizeof(r.st.details_kind), "%s",
              a.details_kind ? a.details_kind : "");
+    snprintf(r.st.message, sizeof(r.st.message), "%s",
+             a.message ? a.message : "");
     kube_sync_job_answer(j, &r);
     kube_response_free(&r);
 }
@@ -288,6 +291,107 @@ static void kube_sync_job__network_failure__ends_with_it(void **state)
     assert_contains(err.msg, "connection refused");
 }
 
+#define NEWER                                                                  \
+    "{\"kind\":\"Secret\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":"       \
+    "\"ecr-registry-secret\",\"resourceVersion\":\"9\",\"labels\":{"           \
+    "\"app.kubernetes.io/managed-by\":\"ecr-renew\"},\"annotations\":{"        \
+    "\"ecr-renew/expires-at\":\"2026-01-01T13:00:00Z\",\"ecr-renew/"           \
+    "registries\":\"123456789012.dkr.ecr.us-east-1.amazonaws.com\"}},"         \
+    "\"type\":\"kubernetes.io/dockerconfigjson\",\"data\":{}}"
+
+static void kube_sync_job__later_token__kept_without_write(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init(&j, &spec, "team-a", false);
+    step(&j, "GET", PATH, (struct answer){.status = 200, .body = NEWER});
+    assert_int_equal(finish(&j, &res, &err), ER_OK);
+    assert_int_equal(res.outcome, KUBE_SYNC_KEPT_NEWER);
+}
+
+static void
+kube_sync_job__namespace_terminating__skipped_not_failed(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init(&j, &spec, "team-a", false);
+    step(&j, "GET", PATH,
+         (struct answer){
+             .status = 404, .reason = "NotFound", .details_kind = "secrets"});
+    step(&j, "POST", COLLECTION,
+         (struct answer){.status = 403,
+                         .reason = "Forbidden",
+                         .details_kind = "secrets",
+                         .message = "secrets \"ecr-registry-secret\" is "
+                                    "forbidden: unable to create new content "
+                                    "in namespace team-a because it is being "
+                                    "terminated"});
+    assert_int_equal(finish(&j, &res, &err), ER_OK);
+    assert_int_equal(res.outcome, KUBE_SYNC_TERMINATING);
+}
+
+static void kube_sync_job__known_version__one_guarded_patch(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_request req;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init_known(&j, &spec, "team-a", "7", KUBE_SECRET_OURS);
+    assert_true(kube_sync_job_next(&j, &req));
+    assert_string_equal(req.method, "PATCH");
+    assert_string_equal(req.content_type, "application/merge-patch+json");
+    assert_contains(req.body, "\"resourceVersion\":\"7\"");
+    assert_contains(req.body, "\".dockerconfigjson\"");
+    /* Take the request back: step() asks for it again. */
+    kube_sync_job_free(&j);
+    kube_sync_job_init_known(&j, &spec, "team-a", "7", KUBE_SECRET_OURS);
+    step(&j, "PATCH", PATH, (struct answer){.status = 200, .body = OURS});
+    assert_int_equal(finish(&j, &res, &err), ER_OK);
+    assert_int_equal(res.outcome, KUBE_SYNC_UPDATED);
+    assert_string_equal(res.resource_version, "7");
+}
+
+static void kube_sync_job__patch_conflict__judged_afresh(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init_known(&j, &spec, "team-a", "6", KUBE_SECRET_OURS);
+    step(&j, "PATCH", PATH,
+         (struct answer){
+             .status = 409, .reason = "Conflict", .details_kind = "secrets"});
+    /* Someone else's Secret now: refused, never written. */
+    step(&j, "GET", PATH, (struct answer){.status = 200, .body = OPAQUE});
+    assert_int_equal(finish(&j, &res, &err), ER_KUBE);
+    assert_string_equal(res.reason, "NotOurs");
+}
+
+static void kube_sync_job__patch_gone__created_again(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init_known(&j, &spec, "team-a", "6", KUBE_SECRET_OURS);
+    step(&j, "PATCH", PATH,
+         (struct answer){
+             .status = 404, .reason = "NotFound", .details_kind = "secrets"});
+    step(&j, "POST", COLLECTION, (struct answer){.status = 201, .body = OURS});
+    assert_int_equal(finish(&j, &res, &err), ER_OK);
+    assert_int_equal(res.outcome, KUBE_SYNC_CREATED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +407,12 @@ int main(void)
         cmocka_unit_test(kube_sync_job__forbidden__reason_and_hint),
         cmocka_unit_test(kube_sync_job__html_200__says_what_came_back),
         cmocka_unit_test(kube_sync_job__network_failure__ends_with_it),
+        cmocka_unit_test(kube_sync_job__later_token__kept_without_write),
+        cmocka_unit_test(
+            kube_sync_job__namespace_terminating__skipped_not_failed),
+        cmocka_unit_test(kube_sync_job__known_version__one_guarded_patch),
+        cmocka_unit_test(kube_sync_job__patch_conflict__judged_afresh),
+        cmocka_unit_test(kube_sync_job__patch_gone__created_again),
     };
     log_setup(LOG_TEXT, LOG_ERROR, stderr);
     return cmocka_run_group_tests(tests, NULL, NULL);
