@@ -1,6 +1,7 @@
 /*
  * ecr-renew sync: the renewal job. Gets one ECR token per region and
- * writes the pull Secret into every namespace, never deleting it.
+ * writes the pull Secret into every selected namespace, never deleting
+ * it.
  */
 #include "commands.h"
 #include "common.h"
@@ -16,29 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYNC_DEFAULT_NAMESPACE "runtime"
 #define SYNC_DEFAULT_SECRET "ecr-registry-secret"
 /* A CronJob run: room for a slow API server and a credential plugin. */
 #define SYNC_DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 
 static const char sync_usage[] =
-    "Usage: ecr-renew sync [--namespace NS]... [--secret-name NAME]\n"
+    "Usage: ecr-renew sync [--namespace NS|GLOB]... [--exclude-namespace "
+    "GLOB]...\n"
+    "                      [--namespace-selector SELECTOR] [--secret-name "
+    "NAME]\n"
     "                      [--create-namespace] [--region REGION]...\n"
     "                      [--registry-id ID]... [--kubeconfig FILE]\n"
-    "                      [--context NAME] [--log-format text|json]\n"
+    "                      [--context NAME] [--timeout DURATION]\n"
     "\n"
-    "Gets a fresh ECR token per region and writes it, in every namespace,\n"
-    "into a kubernetes.io/dockerconfigjson Secret: created if absent,\n"
-    "otherwise updated in place (never deleted, so pods can always pull).\n"
-    "A same-named Secret of another type or owned by another tool is left\n"
-    "untouched and reported.\n"
+    "Gets a fresh ECR token per region and writes it, in every selected\n"
+    "namespace, into a kubernetes.io/dockerconfigjson Secret: created if\n"
+    "absent, otherwise updated in place (never deleted, so pods can always\n"
+    "pull). A same-named Secret of another type or owned by another tool is\n"
+    "left untouched and reported; one holding a later token is kept.\n"
     "\n"
-    "Options (environment variable in brackets):\n"
-    "  -n, --namespace NS     namespace to write to; repeat or comma-separate\n"
-    "                         [ECR_RENEW_NAMESPACES] (default: runtime)\n"
+    "Options (environment variable in brackets):\n" CLI_SELECTION_OPTIONS_HELP
+    "                         Globs and selectors need list on namespaces;\n"
+    "                         exact names need no rights on namespaces.\n"
     "  --secret-name NAME     [ECR_RENEW_SECRET_NAME] (default:\n"
     "                         ecr-registry-secret)\n"
-    "  --create-namespace     create missing namespaces\n"
+    "  --create-namespace     create missing namespaces (exact names)\n"
     "                         [ECR_RENEW_CREATE_NAMESPACE=true]\n"
     "  --region REGION        AWS region; repeat for several, one token each\n"
     "                         [ECR_RENEW_REGIONS] (default: AWS_REGION, ...)\n"
@@ -56,8 +59,9 @@ static const char sync_usage[] =
     "                         [ECR_RENEW_TIMEOUT] (default: 5m)\n"
     "  -h, --help             show this help\n"
     "\n"
-    "In-cluster, the service-account token and CA are read from\n"
-    "/var/run/secrets/kubernetes.io/serviceaccount\n"
+    "A namespace annotated ecr-renew/exclude: \"true\" is skipped, and so is\n"
+    "one being deleted. In-cluster, the service-account token and CA are\n"
+    "read from /var/run/secrets/kubernetes.io/serviceaccount\n"
     "[ECR_RENEW_SERVICEACCOUNT_DIR]; the token is re-read before every\n"
     "request.\n"
     "\n"
@@ -65,7 +69,8 @@ static const char sync_usage[] =
     "the summary); 2-6 as for the other commands.\n";
 
 struct sync_opts {
-    struct str_list namespaces;
+    struct cli_selection sel;
+    struct ns_selection selection;
     struct str_list regions;
     struct str_list ids;
     const char *secret_name;
@@ -82,38 +87,17 @@ static const char *env_value(const char *name)
     return v && *v ? v : NULL;
 }
 
-static int check_names(const struct sync_opts *o)
-{
-    if (!kube_name_is_subdomain(o->secret_name))
-        return cli_usage_error("sync",
-                               "secret name \"%s\" is not a valid "
-                               "Kubernetes name (lower-case letters, digits, "
-                               "'-' and '.')",
-                               o->secret_name);
-    for (size_t i = 0; i < o->namespaces.n; i++) {
-        if (!kube_name_is_label(o->namespaces.items[i]))
-            return cli_usage_error("sync",
-                                   "namespace \"%s\" is not a valid "
-                                   "Kubernetes namespace name",
-                                   o->namespaces.items[i]);
-    }
-    return 0;
-}
-
 static int finish_options(struct sync_opts *o)
 {
     int status;
 
-    if ((status = cli_default_list("sync", &o->namespaces,
-                                   "ECR_RENEW_NAMESPACES")) != 0 ||
+    if ((status = cli_finish_selection("sync", &o->sel, &o->selection)) != 0 ||
         (status = cli_default_list("sync", &o->regions, "ECR_RENEW_REGIONS")) !=
             0 ||
         (status = cli_default_list("sync", &o->ids,
                                    "ECR_RENEW_REGISTRY_IDS")) != 0 ||
         (status = cli_check_registry_ids("sync", &o->ids)) != 0)
         return status;
-    if (o->namespaces.n == 0)
-        str_list_push(&o->namespaces, SYNC_DEFAULT_NAMESPACE);
     if (!o->secret_name)
         o->secret_name = env_value("ECR_RENEW_SECRET_NAME");
     if (!o->secret_name)
@@ -122,8 +106,12 @@ static int finish_options(struct sync_opts *o)
         o->context = env_value("ECR_RENEW_CONTEXT");
     if (!o->create_namespace)
         o->create_namespace = str_is_true(getenv("ECR_RENEW_CREATE_NAMESPACE"));
-    if ((status = check_names(o)) != 0)
-        return status;
+    if (!kube_name_is_subdomain(o->secret_name))
+        return cli_usage_error("sync",
+                               "secret name \"%s\" is not a valid "
+                               "Kubernetes name (lower-case letters, digits, "
+                               "'-' and '.')",
+                               o->secret_name);
     return cli_start_deadline("sync", &o->common, SYNC_DEFAULT_TIMEOUT_MS);
 }
 
@@ -133,11 +121,15 @@ enum {
     OPT_KUBECONFIG,
     OPT_CONTEXT,
     OPT_REGION,
-    OPT_REGISTRY
+    OPT_REGISTRY,
+    OPT_EXCLUDE,
+    OPT_SELECTOR,
 };
 
 static const struct option sync_longopts[] = {
     {"namespace", required_argument, NULL, 'n'},
+    {"exclude-namespace", required_argument, NULL, OPT_EXCLUDE},
+    {"namespace-selector", required_argument, NULL, OPT_SELECTOR},
     {"secret-name", required_argument, NULL, OPT_SECRET},
     {"create-namespace", no_argument, NULL, OPT_CREATE_NS},
     {"region", required_argument, NULL, OPT_REGION},
@@ -153,7 +145,13 @@ static int take_option(struct sync_opts *o, int c, const char *arg)
 {
     switch (c) {
     case 'n':
-        return cli_add_list("sync", "--namespace", &o->namespaces, arg);
+        return cli_add_list("sync", "--namespace", &o->sel.namespaces, arg);
+    case OPT_EXCLUDE:
+        return cli_add_list("sync", "--exclude-namespace", &o->sel.excludes,
+                            arg);
+    case OPT_SELECTOR:
+        o->sel.selector = arg;
+        return 0;
     case OPT_SECRET:
         o->secret_name = arg;
         return 0;
@@ -208,6 +206,78 @@ static enum er_code open_kube(const struct sync_opts *o,
     return rc;
 }
 
+/* --- which namespaces ------------------------------------------------------
+ */
+
+struct targets {
+    const struct ns_selection *selection;
+    struct str_list names;
+    size_t excluded;
+};
+
+static enum er_code take_namespace(void *ctx, json_t *ns, struct er_error *err)
+{
+    struct targets *t = ctx;
+    const char *name = json_string_value(
+        json_object_get(json_object_get(ns, "metadata"), "name"));
+    const char *why;
+
+    (void)err;
+    if (!ns) { /* the list started over */
+        str_list_clear(&t->names);
+        t->excluded = 0;
+        return ER_OK;
+    }
+    switch (ns_selection_judge(t->selection, ns, &why)) {
+    case NS_SELECTED:
+        str_list_push(&t->names, name);
+        break;
+    case NS_EXCLUDED:
+    case NS_TERMINATING:
+        t->excluded++;
+        log_event(LOG_INFO, "namespace skipped", "namespace", name, "why", why,
+                  LOG_END);
+        break;
+    case NS_NOT_SELECTED:
+        break;
+    }
+    return ER_OK;
+}
+
+/* Exact names need no rights on namespaces: they are the targets, less
+ * the excluded ones. Globs and selectors list the namespaces. */
+static enum er_code resolve_targets(struct kube_client *kc,
+                                    const struct ns_selection *sel,
+                                    struct targets *t, struct er_error *err)
+{
+    char *query, *rv = NULL;
+    enum er_code rc;
+
+    t->selection = sel;
+    if (!ns_selection_needs_list(sel)) {
+        for (size_t i = 0; i < sel->names.n; i++) {
+            if (ns_selection_judge_name(sel, sel->names.items[i]) ==
+                NS_SELECTED)
+                str_list_push(&t->names, sel->names.items[i]);
+            else
+                t->excluded++;
+        }
+        return ER_OK;
+    }
+    query = ns_selection_query(sel);
+    rc =
+        kube_list(kc, "/api/v1/namespaces", query, take_namespace, t, &rv, err);
+    free(query);
+    free(rv);
+    if (rc != ER_OK)
+        er_wrap(err, "--namespace globs and --namespace-selector need list on "
+                     "namespaces");
+    return rc;
+}
+
+/* --- writing ---------------------------------------------------------------
+ */
+
 static enum er_code build_auth(const struct aws_session *sess,
                                const struct ecr_tokens *tokens,
                                struct pull_auth *auth, struct er_error *err)
@@ -221,7 +291,7 @@ static enum er_code build_auth(const struct aws_session *sess,
 }
 
 struct tally {
-    size_t written, failed, skipped;
+    size_t written, failed, kept, skipped;
     struct buf failures; /* "ns (Reason), ..." */
     enum er_code worst;
 };
@@ -253,27 +323,36 @@ static void sync_one(struct kube_client *kc, const struct sync_opts *o,
         failed_one(t, spec, ns, &res, &err);
         return;
     }
-    t->written++;
-    log_event(LOG_INFO, "secret written", "namespace", ns, "secret", spec->name,
-              "outcome", kube_sync_outcome_name(res.outcome), "expires_at",
+    if (res.outcome == KUBE_SYNC_KEPT_NEWER)
+        t->kept++;
+    else if (res.outcome == KUBE_SYNC_TERMINATING)
+        t->skipped++;
+    else
+        t->written++;
+    log_event(LOG_INFO,
+              res.outcome == KUBE_SYNC_TERMINATING ||
+                      res.outcome == KUBE_SYNC_KEPT_NEWER
+                  ? "secret left as it is"
+                  : "secret written",
+              "namespace", ns, "secret", spec->name, "outcome",
+              kube_sync_outcome_name(res.outcome), "expires_at",
               spec->expires_at, "registries", spec->registries, LOG_END);
 }
 
 /* Once the deadline has passed, the namespaces not yet tried are named
  * in one line rather than failed one by one. */
-static void skip_rest(const struct sync_opts *o, size_t from, struct tally *t)
+static void skip_rest(const struct sync_opts *o, const struct str_list *all,
+                      size_t from, struct tally *t)
 {
     struct buf names = BUF_INIT;
     struct er_error err;
 
-    for (size_t i = from; i < o->namespaces.n; i++) {
-        buf_must_addf(&names, "%s%s", i > from ? "," : "",
-                      o->namespaces.items[i]);
+    for (size_t i = from; i < all->n; i++) {
+        buf_must_addf(&names, "%s%s", i > from ? "," : "", all->items[i]);
         buf_must_addf(&t->failures, "%s%s (Timeout)",
-                      t->failures.len ? ", " : "", o->namespaces.items[i]);
+                      t->failures.len ? ", " : "", all->items[i]);
     }
-    t->skipped = o->namespaces.n - from;
-    t->failed += t->skipped;
+    t->failed += all->n - from;
     if (t->worst != ER_KUBE)
         t->worst = ER_NETWORK;
     deadline_error(&o->common.deadline, "sync", &err);
@@ -282,24 +361,26 @@ static void skip_rest(const struct sync_opts *o, size_t from, struct tally *t)
     buf_free(&names);
 }
 
-static void log_summary(const struct sync_opts *o, const struct tally *t)
+static void log_summary(size_t n, const struct tally *t, size_t excluded)
 {
-    char counts[3][24];
+    char c[6][24];
 
-    snprintf(counts[0], sizeof(counts[0]), "%zu", o->namespaces.n);
-    snprintf(counts[1], sizeof(counts[1]), "%zu", t->written);
-    snprintf(counts[2], sizeof(counts[2]), "%zu", t->failed);
+    snprintf(c[0], sizeof(c[0]), "%zu", n);
+    snprintf(c[1], sizeof(c[1]), "%zu", t->written);
+    snprintf(c[2], sizeof(c[2]), "%zu", t->failed);
+    snprintf(c[3], sizeof(c[3]), "%zu", t->kept);
+    snprintf(c[4], sizeof(c[4]), "%zu", t->skipped + excluded);
     if (t->failed)
-        log_event(LOG_ERROR, "sync finished", "namespaces", counts[0],
-                  "written", counts[1], "failed", counts[2], "failures",
-                  buf_str(&t->failures), LOG_END);
+        log_event(LOG_ERROR, "sync finished", "namespaces", c[0], "written",
+                  c[1], "failed", c[2], "failures", buf_str(&t->failures),
+                  "kept", c[3], "skipped", c[4], LOG_END);
     else
-        log_event(LOG_INFO, "sync finished", "namespaces", counts[0], "written",
-                  counts[1], "failed", counts[2], LOG_END);
+        log_event(LOG_INFO, "sync finished", "namespaces", c[0], "written",
+                  c[1], "failed", c[2], "kept", c[3], "skipped", c[4], LOG_END);
 }
 
 static int sync_all(struct kube_client *kc, const struct sync_opts *o,
-                    const struct pull_auth *auth)
+                    const struct pull_auth *auth, const struct targets *tg)
 {
     struct kube_secret_spec spec = {
         .name = o->secret_name,
@@ -314,14 +395,14 @@ static int sync_all(struct kube_client *kc, const struct sync_opts *o,
 
     if (kube_secret_spec_check(&spec, &err) != ER_OK)
         return cli_fail("sync", &err);
-    for (size_t i = 0; i < o->namespaces.n; i++) {
+    for (size_t i = 0; i < tg->names.n; i++) {
         if (deadline_passed(&o->common.deadline)) {
-            skip_rest(o, i, &t);
+            skip_rest(o, &tg->names, i, &t);
             break;
         }
-        sync_one(kc, o, &spec, o->namespaces.items[i], &t);
+        sync_one(kc, o, &spec, tg->names.items[i], &t);
     }
-    log_summary(o, &t);
+    log_summary(tg->names.n, &t, tg->excluded);
     log_msgf(LOG_DEBUG, "Kubernetes connections opened: %ld",
              kube_client_connections(kc));
     status = t.failed ? er_exit_status(t.worst) : EXIT_OK;
@@ -335,6 +416,7 @@ int cmd_sync(int argc, char **argv)
     struct aws_session sess;
     struct ecr_tokens tokens = {0};
     struct pull_auth auth = {0};
+    struct targets tg = {0};
     struct kube_client *kc = NULL;
     struct er_error err = {0};
     int status = parse(argc, argv, &o);
@@ -348,19 +430,22 @@ int cmd_sync(int argc, char **argv)
     /* Kubernetes settings are checked first: a bad kubeconfig should not
      * cost an AWS call. */
     if (open_kube(&o, &kc, &err) != ER_OK ||
+        resolve_targets(kc, &o.selection, &tg, &err) != ER_OK ||
         cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
                          &err) != ER_OK ||
         build_auth(&sess, &tokens, &auth, &err) != ER_OK) {
         status = cli_fail("sync", &err);
         goto out;
     }
-    status = sync_all(kc, &o, &auth);
+    status = sync_all(kc, &o, &auth, &tg);
 out:
+    str_list_clear(&tg.names);
     pull_auth_free(&auth);
     kube_client_free(kc);
     ecr_tokens_free(&tokens);
     aws_session_close(&sess);
-    str_list_clear(&o.namespaces);
+    ns_selection_free(&o.selection);
+    cli_selection_clear(&o.sel);
     str_list_clear(&o.regions);
     str_list_clear(&o.ids);
     return status;
