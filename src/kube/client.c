@@ -34,6 +34,7 @@ struct kube_pending {
     int tries;
     bool reauthed;
     char why[ER_MSG_MAX];
+    struct er_error early; /* a failure before sending, reported later */
     struct kube_response resp;
 };
 
@@ -576,6 +577,14 @@ static void on_http_done(void *ctx, enum er_code rc, struct http_response *hr,
     }
 }
 
+/* A watch's bytes go to its owner, not to the pending request. */
+static bool on_http_data(void *ctx, const char *data, size_t n, char *why)
+{
+    struct kube_pending *p = ctx;
+
+    return p->on_data(p->ctx, data, n, why);
+}
+
 static struct http_multi *multi_of(struct kube_client *c, struct loop *loop)
 {
     if (!c->multi) {
@@ -585,17 +594,25 @@ static struct http_multi *multi_of(struct kube_client *c, struct loop *loop)
     return c->multi;
 }
 
+static void end_early(void *ctx)
+{
+    struct kube_pending *p = ctx;
+
+    p->retry_timer = NULL;
+    end(p, p->early.code, &p->early);
+}
+
 static void send_async(struct kube_pending *p)
 {
     struct kube_client *c = p->c;
-    struct er_error err = {0};
     char *token = NULL, *auth = NULL;
     struct http_header h[3];
     size_t n = 0;
 
     p->tries++;
-    if (bearer_token(c, false, &token, &err) != ER_OK) {
-        end(p, err.code, &err);
+    if (bearer_token(c, false, &token, &p->early) != ER_OK) {
+        /* Reported from the loop, never from inside kube_start. */
+        p->retry_timer = loop_after(p->loop, 0, end_early, p);
         return;
     }
     auth = token ? xasprintf("Bearer %s", token) : NULL;
@@ -616,8 +633,10 @@ static void send_async(struct kube_pending *p)
         .timeout_ms = p->timeout_ms,
         .what = "Kubernetes API",
     };
-    struct http_transfer_callbacks cb = {
-        .on_data = p->on_data, .on_done = on_http_done, .ctx = p};
+    struct http_transfer_callbacks cb = {.on_data =
+                                             p->on_data ? on_http_data : NULL,
+                                         .on_done = on_http_done,
+                                         .ctx = p};
     p->transfer =
         http_multi_start(multi_of(c, p->loop), &req, p->resp.body.cap, &cb);
     wipe_free_str(auth);

@@ -6,12 +6,17 @@
  * transfers are collected with curl_multi_info_read and reported from a
  * zero-delay timer, so a caller never sees its on_done run inside the
  * call that started the transfer, nor inside a libcurl callback.
+ *
+ * A stream's bytes are kept and handed to on_data from a zero-delay timer
+ * too: libcurl refuses to add or remove transfers from inside its own
+ * callbacks, and a watch's consumer starts writes as events arrive.
  */
 #include "http_internal.h"
 #include "../core/loop.h"
 #include "../core/wipe.h"
 #include "../core/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +35,15 @@ struct http_transfer {
     enum er_code rc; /* once done */
     struct er_error err;
     bool done;
+    /* A stream: bytes received and not yet given to the consumer. */
+    struct buf stream;
+    struct loop_timer *deliver;
+    char stop_why[ER_MSG_MAX]; /* the consumer stopped it */
 };
+
+/* Stream bytes waiting for the consumer: a few socket reads' worth
+ * normally; a stream that outruns its consumer by this much is cut. */
+#define STREAM_BACKLOG_CAP (8u << 20)
 
 struct http_multi {
     CURLM *multi;
@@ -83,6 +96,8 @@ static void transfer_free(struct http_transfer *t)
     curl_slist_free_all(t->connect_to);
     http__free_headers(t->header_list);
     http_response_free(&t->resp);
+    buf_free(&t->stream);
+    loop_cancel(t->m->loop, t->deliver);
     if (t->curl)
         curl_easy_cleanup(t->curl);
     free(t);
@@ -152,6 +167,74 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* --- streams ---------------------------------------------------------------
+ */
+
+static void schedule_report(struct http_multi *m);
+
+/* Gives the consumer what came; false when it stopped the stream (its
+ * reason in t->stop_why). */
+static bool give_stream(struct http_transfer *t)
+{
+    bool go_on = true;
+
+    if (t->stream.len > 0 && !t->stop_why[0]) {
+        go_on = t->cb.on_data(t->cb.ctx, t->stream.data, t->stream.len,
+                              t->stop_why);
+        if (!go_on && !t->stop_why[0])
+            snprintf(t->stop_why, sizeof(t->stop_why), "stopped by its reader");
+    }
+    buf_reset(&t->stream);
+    return go_on && !t->stop_why[0];
+}
+
+static void stopped(struct http_transfer *t)
+{
+    t->rc = er_set(&t->err, ER_NETWORK, "%s: %s", t->what, t->stop_why);
+}
+
+/* The last bytes of a finished stream go before its on_done. */
+static void flush_stream(struct http_transfer *t)
+{
+    loop_cancel(t->m->loop, t->deliver);
+    t->deliver = NULL;
+    if (t->cb.on_data && !give_stream(t) && t->rc == ER_OK)
+        stopped(t);
+}
+
+static void deliver(void *ctx)
+{
+    struct http_transfer *t = ctx;
+    struct http_multi *m = t->m;
+
+    t->deliver = NULL;
+    if (t->done || give_stream(t))
+        return;
+    /* Stopped by its reader: ended now, reported like any other end. */
+    curl_multi_remove_handle(m->multi, t->curl);
+    t->done = true;
+    stopped(t);
+    schedule_report(m);
+}
+
+/* libcurl's write callback, through http.c: keep, and deliver soon. */
+static bool keep_stream(void *ctx, const char *data, size_t n, char *why)
+{
+    struct http_transfer *t = ctx;
+
+    if (t->stop_why[0])
+        return false;
+    if (buf_add(&t->stream, data, n) != BUF_OK) {
+        snprintf(why, ER_MSG_MAX,
+                 "the stream ran more than %u MiB ahead of its reader",
+                 STREAM_BACKLOG_CAP >> 20);
+        return false;
+    }
+    if (!t->deliver)
+        t->deliver = loop_after(t->m->loop, 0, deliver, t);
+    return true;
+}
+
 /* --- ending transfers ---------------------------------------------------- */
 
 /* Calls on_done for every finished transfer, each once; a callback may
@@ -168,6 +251,7 @@ static void report(void *ctx)
         if (!t)
             return;
         unlink_transfer(m, t);
+        flush_stream(t);
         t->cb.on_done(t->cb.ctx, t->rc, &t->resp, &t->err);
         transfer_free(t);
     }
@@ -296,8 +380,9 @@ struct http_transfer *http_multi_start(struct http_multi *m,
     copy_request(t, req);
     buf_init(&t->resp.body, body_cap, BUF_SECRET);
     t->state.resp = &t->resp;
-    t->state.on_data = cb->on_data;
-    t->state.ctx = cb->ctx;
+    buf_init(&t->stream, STREAM_BACKLOG_CAP, BUF_SECRET);
+    t->state.on_data = cb->on_data ? keep_stream : NULL;
+    t->state.ctx = t;
     if ((t->rc = prepare(m, t)) != ER_OK)
         return fail_early(m, t);
     t->next = m->active;
