@@ -49,6 +49,14 @@ void kube_sync_job_init_known(struct kube_sync_job *j,
     j->state = KUBE_SYNC_PATCH;
 }
 
+void kube_sync_job_init_absent(struct kube_sync_job *j,
+                               const struct kube_secret_spec *spec,
+                               const char *ns)
+{
+    kube_sync_job_init(j, spec, ns, false);
+    j->state = KUBE_SYNC_POST;
+}
+
 void kube_sync_job_free(struct kube_sync_job *j)
 {
     free(j->known_rv);

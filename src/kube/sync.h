@@ -96,6 +96,12 @@ void kube_sync_job_init_known(struct kube_sync_job *j,
                               const char *ns, const char *resource_version,
                               enum kube_secret_verdict verdict);
 
+/* A job for a Secret known (from a watch) not to exist: a POST first; one
+ * made meanwhile (409) falls back to the GET. */
+void kube_sync_job_init_absent(struct kube_sync_job *j,
+                               const struct kube_secret_spec *spec,
+                               const char *ns);
+
 /* Fills *req with the next request; false when the job is done. */
 bool kube_sync_job_next(struct kube_sync_job *j, struct kube_sync_request *req);
 

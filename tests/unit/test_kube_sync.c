@@ -392,6 +392,24 @@ static void kube_sync_job__patch_gone__created_again(void **state)
     assert_int_equal(res.outcome, KUBE_SYNC_CREATED);
 }
 
+static void kube_sync_job__known_absent__post_first(void **state)
+{
+    struct kube_sync_job j;
+    struct kube_sync_result res;
+    struct er_error err;
+
+    (void)state;
+    kube_sync_job_init_absent(&j, &spec, "team-a");
+    step(&j, "POST", COLLECTION,
+         (struct answer){.status = 409,
+                         .reason = "AlreadyExists",
+                         .details_kind = "secrets"});
+    step(&j, "GET", PATH, (struct answer){.status = 200, .body = OURS});
+    step(&j, "PUT", PATH, (struct answer){.status = 200, .body = OURS});
+    assert_int_equal(finish(&j, &res, &err), ER_OK);
+    assert_int_equal(res.outcome, KUBE_SYNC_UPDATED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +431,7 @@ int main(void)
         cmocka_unit_test(kube_sync_job__known_version__one_guarded_patch),
         cmocka_unit_test(kube_sync_job__patch_conflict__judged_afresh),
         cmocka_unit_test(kube_sync_job__patch_gone__created_again),
+        cmocka_unit_test(kube_sync_job__known_absent__post_first),
     };
     log_setup(LOG_TEXT, LOG_ERROR, stderr);
     return cmocka_run_group_tests(tests, NULL, NULL);
