@@ -19,6 +19,8 @@ static const char main_usage[] =
     "Commands:\n"
     "  login          print an ECR password (like aws ecr get-login-password)\n"
     "  sync           write the pull Secret into Kubernetes namespaces\n"
+    "  run            keep every selected namespace's pull Secret fresh\n"
+    "                 (a controller, with health and metrics)\n"
     "  docker-config  print a .dockerconfigjson for one or more registries\n"
     "  version        print the version\n"
     "\n"
@@ -39,6 +41,7 @@ static const struct command commands[] = {
     {"login", cmd_login},
     {"docker-config", cmd_docker_config},
     {"sync", cmd_sync},
+    {"run", cmd_run},
 };
 
 static int print_version(void)

@@ -4,12 +4,11 @@
  * it.
  */
 #include "commands.h"
+#include "cluster.h"
 #include "common.h"
 #include "../core/log.h"
 #include "../core/strutil.h"
 #include "../kube/client.h"
-#include "../kube/discover.h"
-#include "../kube/names.h"
 #include "../kube/sync.h"
 #include "../registry/pull_auth.h"
 
@@ -17,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYNC_DEFAULT_SECRET "ecr-registry-secret"
 /* A CronJob run: room for a slow API server and a credential plugin. */
 #define SYNC_DEFAULT_TIMEOUT_MS (5 * 60 * 1000)
 
@@ -36,31 +34,23 @@ static const char sync_usage[] =
     "pull). A same-named Secret of another type or owned by another tool is\n"
     "left untouched and reported; one holding a later token is kept.\n"
     "\n"
-    "Options (environment variable in brackets):\n" CLI_SELECTION_OPTIONS_HELP
+    "Options (environment variable in brackets):\n" CLUSTER_SELECTION_HELP
     "                         Globs and selectors need list on namespaces;\n"
     "                         exact names need no rights on namespaces.\n"
-    "  --secret-name NAME     [ECR_RENEW_SECRET_NAME] (default:\n"
-    "                         ecr-registry-secret)\n"
     "  --create-namespace     create missing namespaces (exact names)\n"
-    "                         [ECR_RENEW_CREATE_NAMESPACE=true]\n"
-    "  --region REGION        AWS region; repeat for several, one token each\n"
-    "                         [ECR_RENEW_REGIONS] (default: AWS_REGION, ...)\n"
-    "  --registry-id ID       12-digit account id; repeat for several\n"
-    "                         [ECR_RENEW_REGISTRY_IDS] (default: the "
-    "caller's)\n"
-    "  --kubeconfig FILE      kubeconfig to use [KUBECONFIG, a ':' list];\n"
-    "                         without one, in-cluster configuration is used\n"
-    "                         when KUBERNETES_SERVICE_HOST is set, else\n"
-    "                         ~/.kube/config\n"
-    "  --context NAME         kubeconfig context [ECR_RENEW_CONTEXT]\n"
+    "                         "
+    "[ECR_RENEW_CREATE_NAMESPACE=true]\n" CLUSTER_OTHER_HELP
     "  --log-format FORMAT    text or json [ECR_RENEW_LOG_FORMAT]\n"
     "  --log-level LEVEL      debug, info, warn, error [ECR_RENEW_LOG_LEVEL]\n"
     "  --timeout DURATION     give up after this long, all waits included\n"
     "                         [ECR_RENEW_TIMEOUT] (default: 5m)\n"
     "  -h, --help             show this help\n"
     "\n"
-    "A namespace annotated ecr-renew/exclude: \"true\" is skipped, and so is\n"
-    "one being deleted. In-cluster, the service-account token and CA are\n"
+    "A namespace found by a glob or selector is skipped when annotated\n"
+    "ecr-renew/exclude: \"true\" or being deleted. Exact names are not read\n"
+    "(so no rights on namespaces are needed): one being deleted is skipped\n"
+    "when the API server says so. In-cluster, the service-account token and CA "
+    "are\n"
     "read from /var/run/secrets/kubernetes.io/serviceaccount\n"
     "[ECR_RENEW_SERVICEACCOUNT_DIR]; the token is re-read before every\n"
     "request.\n"
@@ -69,141 +59,49 @@ static const char sync_usage[] =
     "the summary); 2-6 as for the other commands.\n";
 
 struct sync_opts {
-    struct cli_selection sel;
-    struct ns_selection selection;
-    struct str_list regions;
-    struct str_list ids;
-    const char *secret_name;
-    const char *kubeconfig;
-    const char *context;
+    struct cluster_opts cl;
     bool create_namespace;
     struct cli_common common;
 };
-
-static const char *env_value(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v && *v ? v : NULL;
-}
 
 static int finish_options(struct sync_opts *o)
 {
     int status;
 
-    if ((status = cli_finish_selection("sync", &o->sel, &o->selection)) != 0 ||
-        (status = cli_default_list("sync", &o->regions, "ECR_RENEW_REGIONS")) !=
-            0 ||
-        (status = cli_default_list("sync", &o->ids,
-                                   "ECR_RENEW_REGISTRY_IDS")) != 0 ||
-        (status = cli_check_registry_ids("sync", &o->ids)) != 0)
+    if ((status = cluster_opts_finish("sync", &o->cl)) != 0)
         return status;
-    if (!o->secret_name)
-        o->secret_name = env_value("ECR_RENEW_SECRET_NAME");
-    if (!o->secret_name)
-        o->secret_name = SYNC_DEFAULT_SECRET;
-    if (!o->context)
-        o->context = env_value("ECR_RENEW_CONTEXT");
     if (!o->create_namespace)
         o->create_namespace = str_is_true(getenv("ECR_RENEW_CREATE_NAMESPACE"));
-    if (!kube_name_is_subdomain(o->secret_name))
-        return cli_usage_error("sync",
-                               "secret name \"%s\" is not a valid "
-                               "Kubernetes name (lower-case letters, digits, "
-                               "'-' and '.')",
-                               o->secret_name);
     return cli_start_deadline("sync", &o->common, SYNC_DEFAULT_TIMEOUT_MS);
 }
 
 enum {
-    OPT_SECRET = OPT_COMMON_END,
-    OPT_CREATE_NS,
-    OPT_KUBECONFIG,
-    OPT_CONTEXT,
-    OPT_REGION,
-    OPT_REGISTRY,
-    OPT_EXCLUDE,
-    OPT_SELECTOR,
+    OPT_CREATE_NS = OPT_CLUSTER_END,
 };
 
 static const struct option sync_longopts[] = {
-    {"namespace", required_argument, NULL, 'n'},
-    {"exclude-namespace", required_argument, NULL, OPT_EXCLUDE},
-    {"namespace-selector", required_argument, NULL, OPT_SELECTOR},
-    {"secret-name", required_argument, NULL, OPT_SECRET},
+    CLUSTER_LONG_OPTIONS,
     {"create-namespace", no_argument, NULL, OPT_CREATE_NS},
-    {"region", required_argument, NULL, OPT_REGION},
-    {"registry-id", required_argument, NULL, OPT_REGISTRY},
-    {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
-    {"context", required_argument, NULL, OPT_CONTEXT},
     COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
-
-/* Records one of sync's own options, or any other; returns the status. */
-static int take_option(struct sync_opts *o, int c, const char *arg)
-{
-    switch (c) {
-    case 'n':
-        return cli_add_list("sync", "--namespace", &o->sel.namespaces, arg);
-    case OPT_EXCLUDE:
-        return cli_add_list("sync", "--exclude-namespace", &o->sel.excludes,
-                            arg);
-    case OPT_SELECTOR:
-        o->sel.selector = arg;
-        return 0;
-    case OPT_SECRET:
-        o->secret_name = arg;
-        return 0;
-    case OPT_CREATE_NS:
-        o->create_namespace = true;
-        return 0;
-    case OPT_REGION:
-        return cli_add_list("sync", "--region", &o->regions, arg);
-    case OPT_REGISTRY:
-        return cli_add_list("sync", "--registry-id", &o->ids, arg);
-    case OPT_KUBECONFIG:
-        o->kubeconfig = arg;
-        return 0;
-    case OPT_CONTEXT:
-        o->context = arg;
-        return 0;
-    }
-    return cli_other_option("sync", c, arg, &o->common);
-}
 
 static int parse(int argc, char **argv, struct sync_opts *o)
 {
     int c, status;
 
     while ((c = getopt_long(argc, argv, "hn:", sync_longopts, NULL)) != -1) {
-        if ((status = take_option(o, c, optarg)) != 0)
+        if (c == OPT_CREATE_NS)
+            o->create_namespace = true;
+        else if ((status = cluster_opts_take("sync", &o->cl, c, optarg)) > 0)
+            return status;
+        else if (status < 0 && (status = cli_other_option("sync", c, optarg,
+                                                          &o->common)) != 0)
             return status;
     }
     if ((status = cli_no_arguments("sync", argc, argv)) != 0)
         return status;
     return o->common.help ? 0 : finish_options(o);
-}
-
-static const char *process_env(const char *name)
-{
-    return getenv(name);
-}
-
-static enum er_code open_kube(const struct sync_opts *o,
-                              struct kube_client **out, struct er_error *err)
-{
-    struct kube_target t;
-    enum er_code rc;
-
-    memset(&t, 0, sizeof(t));
-    rc = kube_target_discover(o->kubeconfig, o->context, process_env, &t, err);
-    if (rc == ER_OK) {
-        *out = kube_client_new(&t, clock_system(), &retry_default_policy);
-        kube_client_set_deadline(*out, &o->common.deadline);
-    }
-    kube_target_free(&t);
-    return rc;
 }
 
 /* --- which namespaces ------------------------------------------------------
@@ -383,7 +281,7 @@ static int sync_all(struct kube_client *kc, const struct sync_opts *o,
                     const struct pull_auth *auth, const struct targets *tg)
 {
     struct kube_secret_spec spec = {
-        .name = o->secret_name,
+        .name = o->cl.secret_name,
         .dockerconfigjson = auth->dockerconfigjson,
         .expires_at = auth->expires_at_text,
         .registries = auth->registries,
@@ -429,10 +327,10 @@ int cmd_sync(int argc, char **argv)
     }
     /* Kubernetes settings are checked first: a bad kubeconfig should not
      * cost an AWS call. */
-    if (open_kube(&o, &kc, &err) != ER_OK ||
-        resolve_targets(kc, &o.selection, &tg, &err) != ER_OK ||
-        cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
-                         &err) != ER_OK ||
+    if (cluster_open(&o.cl, &o.common.deadline, &kc, &err) != ER_OK ||
+        resolve_targets(kc, &o.cl.selection, &tg, &err) != ER_OK ||
+        cli_fetch_tokens(&sess, &o.cl.regions, &o.cl.ids, &o.common.deadline,
+                         &tokens, &err) != ER_OK ||
         build_auth(&sess, &tokens, &auth, &err) != ER_OK) {
         status = cli_fail("sync", &err);
         goto out;
@@ -444,9 +342,6 @@ out:
     kube_client_free(kc);
     ecr_tokens_free(&tokens);
     aws_session_close(&sess);
-    ns_selection_free(&o.selection);
-    cli_selection_clear(&o.sel);
-    str_list_clear(&o.regions);
-    str_list_clear(&o.ids);
+    cluster_opts_clear(&o.cl);
     return status;
 }

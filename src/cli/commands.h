@@ -8,5 +8,6 @@
 int cmd_login(int argc, char **argv);
 int cmd_docker_config(int argc, char **argv);
 int cmd_sync(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

@@ -164,32 +164,6 @@ int cli_check_registry_ids(const char *command, const struct str_list *ids)
     return 0;
 }
 
-int cli_finish_selection(const char *command, struct cli_selection *o,
-                         struct ns_selection *out)
-{
-    const char *v = getenv("ECR_RENEW_NAMESPACE_SELECTOR");
-    struct er_error err = {0};
-    int status;
-
-    if ((status = cli_default_list(command, &o->namespaces,
-                                   "ECR_RENEW_NAMESPACES")) != 0 ||
-        (status = cli_default_list(command, &o->excludes,
-                                   "ECR_RENEW_EXCLUDE_NAMESPACES")) != 0)
-        return status;
-    if (!o->selector && v && *v)
-        o->selector = v;
-    if (ns_selection_init(out, &o->namespaces, &o->excludes, o->selector,
-                          &err) != ER_OK)
-        return cli_usage_error(command, "%s", err.msg);
-    return 0;
-}
-
-void cli_selection_clear(struct cli_selection *o)
-{
-    str_list_clear(&o->namespaces);
-    str_list_clear(&o->excludes);
-}
-
 static const char *process_env(const char *name)
 {
     return getenv(name);

@@ -11,7 +11,6 @@
 #include "../core/deadline.h"
 #include "../core/err.h"
 #include "../core/strutil.h"
-#include "../kube/ns_select.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -79,32 +78,6 @@ int cli_default_list(const char *command, struct str_list *l,
 /* EXIT_USAGE unless every registry id is 12 digits: said before any AWS
  * call is made. */
 int cli_check_registry_ids(const char *command, const struct str_list *ids);
-
-/* Namespace selection as sync and run take it. Zero-initialise. */
-struct cli_selection {
-    struct str_list namespaces; /* --namespace: names and globs */
-    struct str_list excludes;   /* --exclude-namespace */
-    const char *selector;       /* --namespace-selector */
-};
-
-#define CLI_SELECTION_OPTIONS_HELP                                             \
-    "  -n, --namespace NS     namespace or glob (*, ?; * is every one) to\n"   \
-    "                         write to; repeat or comma-separate\n"            \
-    "                         [ECR_RENEW_NAMESPACES] (default: runtime, or\n"  \
-    "                         every one the selector matches)\n"               \
-    "  --exclude-namespace GLOB  namespaces to leave out; repeat\n"            \
-    "                         [ECR_RENEW_EXCLUDE_NAMESPACES]\n"                \
-    "  --namespace-selector SELECTOR  only namespaces with these labels\n"     \
-    "                         (a=b, a!=b, a in (x,y), a notin (x), a, !a)\n"   \
-    "                         [ECR_RENEW_NAMESPACE_SELECTOR]\n"
-
-/* Takes ECR_RENEW_NAMESPACES, ECR_RENEW_EXCLUDE_NAMESPACES and
- * ECR_RENEW_NAMESPACE_SELECTOR where no option was given, and builds the
- * selection. Returns 0 or EXIT_USAGE (said). */
-int cli_finish_selection(const char *command, struct cli_selection *o,
-                         struct ns_selection *out);
-
-void cli_selection_clear(struct cli_selection *o);
 
 /* Applies ECR_RENEW_LOG_FORMAT and ECR_RENEW_LOG_LEVEL. */
 enum er_code cli_log_from_env(struct er_error *err) ER_CHECK;

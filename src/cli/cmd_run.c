@@ -1,0 +1,301 @@
+/*
+ * ecr-renew run: the controller. Keeps the pull Secret of every selected
+ * namespace fresh for ever, serves new namespaces at once and repairs
+ * drift (see ctl/controller.h), with health and metrics on --listen.
+ *
+ * Everything runs on one loop: the Kubernetes requests and watches, the
+ * HTTP endpoint, timers and the signal pipe. AWS calls run on the token
+ * worker's thread (ctl/tokens.h).
+ */
+#include "cluster.h"
+#include "commands.h"
+#include "common.h"
+#include "../core/log.h"
+#include "../core/loop.h"
+#include "../core/xalloc.h"
+#include "../ctl/controller.h"
+#include "../ctl/tokens.h"
+#include "../net/httpd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Each token fetch (credentials, STS, ECR, retries included); the first
+ * also bounds the start (region lookup). */
+#define RUN_DEFAULT_TIMEOUT_MS (2 * 60 * 1000)
+#define RUN_DEFAULT_LISTEN ":8080"
+
+static const char run_usage[] =
+    "Usage: ecr-renew run [--namespace NS|GLOB]... [--exclude-namespace "
+    "GLOB]...\n"
+    "                     [--namespace-selector SELECTOR] [--secret-name "
+    "NAME]\n"
+    "                     [--region REGION]... [--registry-id ID]...\n"
+    "                     [--kubeconfig FILE] [--context NAME]\n"
+    "                     [--listen ADDR|off] [--timeout DURATION]\n"
+    "\n"
+    "Runs until stopped, keeping the pull Secret of every selected namespace\n"
+    "fresh: it lists and watches the namespaces and the Secrets named\n"
+    "--secret-name, writes what is missing or stale, gives a new namespace\n"
+    "its Secret at once, puts back a Secret someone deleted or changed, and\n"
+    "renews the tokens when half their life has passed. A Secret that is\n"
+    "not ours is never touched (reported once per change), and one holding\n"
+    "a later token (another copy renewed first) is kept. A namespace that\n"
+    "stops matching keeps its Secret; it is no longer refreshed.\n"
+    "\n"
+    "Options (environment variable in brackets):\n" CLUSTER_SELECTION_HELP
+    "                         run lists and watches namespaces even for\n"
+    "                         exact names, so it needs list and watch on\n"
+    "                         namespaces.\n" CLUSTER_OTHER_HELP
+    "  --listen ADDR          health and metrics: /healthz, /readyz,\n"
+    "                         /metrics [ECR_RENEW_LISTEN] (default: :8080;\n"
+    "                         off: none; 127.0.0.1:9090, [::1]:9090)\n"
+    "  --log-format FORMAT    text or json [ECR_RENEW_LOG_FORMAT]\n"
+    "  --log-level LEVEL      debug, info, warn, error [ECR_RENEW_LOG_LEVEL]\n"
+    "  --timeout DURATION     limit of each token fetch, all its retries\n"
+    "                         included [ECR_RENEW_TIMEOUT] (default: 2m)\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "SIGTERM or SIGINT stops it within a second or two, exit status 0. A\n"
+    "bad option, kubeconfig or AWS setting found at start exits with the\n"
+    "statuses sync uses (2-5); trouble later (AWS or the API server down,\n"
+    "401s, 5xx) is retried with backoff and shown in /readyz, the metrics\n"
+    "and the log, never an exit.\n";
+
+struct run_opts {
+    struct cluster_opts cl;
+    const char *listen;
+    struct cli_common common;
+};
+
+enum {
+    OPT_LISTEN = OPT_CLUSTER_END,
+};
+
+static const struct option run_longopts[] = {
+    CLUSTER_LONG_OPTIONS,
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    COMMON_LONG_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static int parse(int argc, char **argv, struct run_opts *o)
+{
+    int c, status;
+
+    while ((c = getopt_long(argc, argv, "hn:", run_longopts, NULL)) != -1) {
+        if (c == OPT_LISTEN)
+            o->listen = optarg;
+        else if ((status = cluster_opts_take("run", &o->cl, c, optarg)) > 0)
+            return status;
+        else if (status < 0 &&
+                 (status = cli_other_option("run", c, optarg, &o->common)) != 0)
+            return status;
+    }
+    if ((status = cli_no_arguments("run", argc, argv)) != 0 || o->common.help)
+        return status;
+    if ((status = cluster_opts_finish("run", &o->cl)) != 0)
+        return status;
+    if (!o->listen)
+        o->listen = getenv("ECR_RENEW_LISTEN");
+    if (!o->listen || !*o->listen)
+        o->listen = RUN_DEFAULT_LISTEN;
+    return cli_start_deadline("run", &o->common, RUN_DEFAULT_TIMEOUT_MS);
+}
+
+/* --- signals --------------------------------------------------------------
+ */
+
+/* The self-pipe: the handler writes the signal's number, the loop reads
+ * it (as OpenBSD's daemons and redis do), so nothing else runs in a
+ * handler. */
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char c = (unsigned char)sig;
+
+    (void)!write(signal_pipe[1], &c, 1);
+    errno = saved;
+}
+
+static void on_signal_byte(void *ctx, int fd, int events)
+{
+    unsigned char c = 0;
+
+    (void)events;
+    if (read(fd, &c, 1) == 1)
+        log_event(LOG_INFO, "stopping", "signal",
+                  c == SIGTERM ? "SIGTERM" : "SIGINT", LOG_END);
+    loop_stop(ctx);
+}
+
+static enum er_code catch_signals(struct loop *loop, struct er_error *err)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return er_set(err, ER_INTERNAL, "signal pipe: %s", strerror(errno));
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    loop_watch(loop, signal_pipe[0], LOOP_READ, on_signal_byte, loop);
+    return ER_OK;
+}
+
+static void release_signals(void)
+{
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    for (int i = 0; i < 2; i++) {
+        if (signal_pipe[i] >= 0)
+            close(signal_pipe[i]);
+        signal_pipe[i] = -1;
+    }
+}
+
+/* --- the endpoint ---------------------------------------------------------
+ */
+
+static void serve(void *ctx, const char *path, struct httpd_reply *reply)
+{
+    struct controller *c = ctx;
+    char why[256];
+
+    reply->status = 200;
+    reply->content_type = "text/plain; charset=utf-8";
+    if (strcmp(path, "/healthz") == 0 || strcmp(path, "/livez") == 0) {
+        /* Answering at all shows the loop is turning. */
+        reply->body = xstrdup("ok\n");
+    } else if (strcmp(path, "/readyz") == 0) {
+        if (!controller_ready(c, why, sizeof(why)))
+            reply->status = 503;
+        reply->body = xasprintf("%s\n", why);
+    } else if (strcmp(path, "/metrics") == 0) {
+        reply->content_type = "text/plain; version=0.0.4; charset=utf-8";
+        reply->body = controller_metrics(c);
+    } else {
+        reply->status = 404;
+        reply->body = xstrdup("not found: try /healthz, /readyz or /metrics\n");
+    }
+}
+
+/* --- the run --------------------------------------------------------------
+ */
+
+struct run {
+    struct run_opts o;
+    struct loop *loop;
+    struct kube_client *kc;
+    struct aws_session *sess; /* until the worker takes it */
+    struct token_worker *tokens;
+    struct controller *ctl;
+    struct httpd *httpd;
+};
+
+static const char *process_env(const char *name)
+{
+    return getenv(name);
+}
+
+/* Everything a bad setting can break, found before the loop starts. */
+static enum er_code start(struct run *r, struct er_error *err)
+{
+    struct aws_settings settings;
+    struct controller_config cfg;
+    enum er_code rc;
+
+    if ((rc = cluster_open(&r->o.cl, NULL, &r->kc, err)) != ER_OK)
+        return rc;
+    aws_settings_from_env(&settings, process_env);
+    r->sess = xcalloc(1, sizeof(*r->sess));
+    if ((rc = aws_session_open(r->sess, &settings, r->o.cl.regions.items,
+                               r->o.cl.regions.n, clock_system(),
+                               &r->o.common.deadline, err)) != ER_OK)
+        return rc;
+    r->loop = loop_new(clock_system());
+    if ((rc = catch_signals(r->loop, err)) != ER_OK)
+        return rc;
+    cfg = (struct controller_config){
+        .selection = &r->o.cl.selection,
+        .secret_name = r->o.cl.secret_name,
+        .auth = {.fips_hosts = r->sess->settings.use_fips,
+                 .dualstack_hosts = r->sess->settings.use_dualstack},
+    };
+    r->ctl = controller_new(r->loop, r->kc, &cfg);
+    if (strcmp(r->o.listen, "off") != 0) {
+        if ((rc = httpd_start(r->loop, r->o.listen, serve, r->ctl, &r->httpd,
+                              err)) != ER_OK)
+            return rc;
+        log_event(LOG_INFO, "listening", "address", httpd_address(r->httpd),
+                  "paths", "/healthz /readyz /metrics", LOG_END);
+    }
+    if ((rc = token_worker_start(
+             r->loop, r->sess, &r->o.cl.ids, r->o.common.deadline.total_ms,
+             controller_on_tokens, r->ctl, &r->tokens, err)) != ER_OK)
+        return rc;
+    r->sess = NULL; /* the worker's now */
+    return ER_OK;
+}
+
+/* Frees what start made; true when a token fetch was abandoned. */
+static bool stop(struct run *r)
+{
+    bool abandoned;
+
+    httpd_stop(r->httpd);
+    controller_free(r->ctl);
+    abandoned = token_worker_stop(r->tokens);
+    if (r->sess) {
+        aws_session_close(r->sess);
+        free(r->sess);
+    }
+    kube_client_free(r->kc);
+    release_signals();
+    loop_free(r->loop);
+    return abandoned;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run r = {0};
+    struct er_error err = {0};
+    int status = parse(argc, argv, &r.o);
+
+    if (status != 0 || r.o.common.help) {
+        if (r.o.common.help)
+            fputs(run_usage, stdout);
+        cluster_opts_clear(&r.o.cl);
+        return status;
+    }
+    if (start(&r, &err) != ER_OK) {
+        status = cli_fail("run", &err);
+    } else {
+        log_event(LOG_INFO, "controller started", "secret", r.o.cl.secret_name,
+                  LOG_END);
+        controller_start(r.ctl, r.tokens);
+        if (loop_run(r.loop, &err) != ER_OK)
+            status = cli_fail("run", &err);
+        else
+            status = controller_fatal_status(r.ctl);
+    }
+    if (stop(&r)) {
+        /* A fetch is still running on the worker: exit's cleanup would
+         * pull libcurl and OpenSSL from under it. */
+        log_event(LOG_INFO, "stopped", "note", "a token fetch was abandoned",
+                  LOG_END);
+        fflush(NULL);
+        _exit(status);
+    }
+    cluster_opts_clear(&r.o.cl);
+    if (status == 0)
+        log_event(LOG_INFO, "stopped", LOG_END);
+    return status;
+}
