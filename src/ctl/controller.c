@@ -183,7 +183,7 @@ static void synced(void *ctx)
 static void trouble(void *ctx, const struct er_error *err)
 {
     struct controller *c = ctx;
-    const char *reason[] = {err->code == ER_KUBE ? "Forbidden" : "network",
+    const char *reason[] = {err->peer_code[0] ? err->peer_code : "network",
                             NULL};
 
     metrics_add(c->mx.errors, 1, reason);
@@ -324,6 +324,9 @@ static void reconcile(struct ns_state *s)
     d = decide(s);
     log_event(LOG_DEBUG, "reconciled", "namespace", s->name, "action",
               reconcile_action_name(d.action), LOG_END);
+    if (d.action == RECONCILE_NOTHING) /* known good from now on */
+        memcpy(s->secret.good_hash, s->secret.data_hash,
+               sizeof(s->secret.good_hash));
     if (d.action == RECONCILE_FOREIGN)
         report_foreign(s);
     if (d.action != RECONCILE_WRITE)
@@ -396,8 +399,7 @@ static void write_succeeded(struct ns_state *s,
         s->secret.present = true;
         s->secret.verdict = KUBE_SECRET_OURS;
         memcpy(s->secret.data_hash, c->want_hash, sizeof(s->secret.data_hash));
-        memcpy(s->secret.written_hash, c->want_hash,
-               sizeof(s->secret.written_hash));
+        memcpy(s->secret.good_hash, c->want_hash, sizeof(s->secret.good_hash));
         memcpy(s->secret.registries_hash, c->want_registries_hash,
                sizeof(s->secret.registries_hash));
         s->secret.expires_at = c->auth.expires_at;
@@ -405,7 +407,10 @@ static void write_succeeded(struct ns_state *s,
         s->rv = r->resource_version[0] ? xstrdup(r->resource_version) : NULL;
     }
     log_event(LOG_INFO, "secret written", "namespace", s->name, "secret",
-              c->secret_name, "outcome", kube_sync_outcome_name(r->outcome),
+              c->secret_name, "outcome",
+              label && strcmp(label, "restored") == 0
+                  ? label
+                  : kube_sync_outcome_name(r->outcome),
               "expires_at", c->auth.expires_at_text, "registries",
               c->auth.registries, LOG_END);
 }

@@ -158,6 +158,20 @@ static void add_escaped(struct buf *out, const char *s, bool quote)
 
 /* Go's float formatting as Prometheus reads it: integers plainly, the
  * rest with enough digits to round-trip. */
+static void add_shortest(struct buf *out, double v)
+{
+    char text[40];
+
+    /* The fewest digits that read back as v: 1796164667.137, not
+     * 1796164667.1370001. */
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(text, sizeof(text), "%.*g", digits, v);
+        if (strtod(text, NULL) == v)
+            break;
+    }
+    buf_must_adds(out, text);
+}
+
 static void add_value(struct buf *out, double v)
 {
     if (isnan(v))
@@ -167,7 +181,7 @@ static void add_value(struct buf *out, double v)
     else if (v == floor(v) && fabs(v) < 1e15)
         buf_must_addf(out, "%.0f", v);
     else
-        buf_must_addf(out, "%.17g", v);
+        add_shortest(out, v);
 }
 
 static void render_series(struct buf *out, const struct metric_family *f,

@@ -6,11 +6,11 @@ struct reconcile_decision reconcile_decide(const struct secret_view *s,
                                            const struct reconcile_want *w)
 {
     struct reconcile_decision d = {RECONCILE_NOTHING, false};
-    bool wrote = s->written_hash[0] != '\0';
+    bool was_good = s->good_hash[0] != '\0';
 
     if (!s->present) {
         d.action = RECONCILE_WRITE;
-        d.restore = wrote; /* deleted after we wrote it */
+        d.restore = was_good; /* deleted after it was good */
     } else if (s->verdict == KUBE_SECRET_FOREIGN) {
         d.action = RECONCILE_FOREIGN;
     } else if (strcmp(s->data_hash, w->data_hash) == 0 &&
@@ -27,7 +27,7 @@ struct reconcile_decision reconcile_decide(const struct secret_view *s,
     } else {
         d.action = RECONCILE_WRITE;
         /* Our own older token is an update; anything else is drift. */
-        d.restore = wrote && strcmp(s->data_hash, s->written_hash) != 0;
+        d.restore = was_good && strcmp(s->data_hash, s->good_hash) != 0;
     }
     return d;
 }

@@ -2,11 +2,11 @@
  * reconcile.h - what to do about one namespace's pull Secret.
  *
  * The controller knows each Secret from the watch (a digest of its data,
- * who owns it, the expiry it announces) and what it last wrote there.
+ * who owns it, the expiry it announces) and the data it last knew good.
  * From that and the Secret it wants, this decides: nothing (it holds the
  * current tokens), write (it is missing or stale; a "restore" when
- * someone deleted or changed what we wrote), keep (it holds a later token
- * than ours: another copy renewed first), or report (it is not ours).
+ * someone deleted or changed it after it was good), keep (it holds a later
+ * token than ours: another copy renewed first), or report (it is not ours).
  * Pure.
  */
 #ifndef ECR_RENEW_CTL_RECONCILE_H
@@ -24,7 +24,10 @@ struct secret_view {
     char data_hash[DIGEST_SHA256_HEX_LEN];       /* of its .dockerconfigjson */
     time_t expires_at;                           /* its annotation, or 0 */
     char registries_hash[DIGEST_SHA256_HEX_LEN]; /* of that annotation */
-    char written_hash[DIGEST_SHA256_HEX_LEN];    /* what we wrote, or "" */
+    /* The data it last held that was known good (written by us, or seen
+     * holding the tokens in use), or "": a Secret that leaves that state
+     * for anything but a renewal was deleted or changed by someone. */
+    char good_hash[DIGEST_SHA256_HEX_LEN];
 };
 
 enum reconcile_action {

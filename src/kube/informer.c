@@ -100,6 +100,8 @@ static void refused(struct kube_informer *inf, const char *verb,
            r->status == 403 ? ". Fix: grant list and watch on it to the "
                               "identity ecr-renew runs as"
                             : "");
+    /* The Kubernetes reason, for the caller's metrics. */
+    er_set_peer(&err, verb, r->st.reason[0] ? r->st.reason : "HTTP error");
     failed(inf, &err);
 }
 

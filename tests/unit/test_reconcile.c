@@ -23,7 +23,7 @@ static struct secret_view view(bool present, enum kube_secret_verdict v,
 
     snprintf(s.data_hash, sizeof(s.data_hash), "%s", hash);
     snprintf(s.registries_hash, sizeof(s.registries_hash), "%s", REGS);
-    snprintf(s.written_hash, sizeof(s.written_hash), "%s", written);
+    snprintf(s.good_hash, sizeof(s.good_hash), "%s", written);
     return s;
 }
 
