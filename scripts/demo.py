@@ -15,6 +15,7 @@ sys.path.insert(0, ROOT)
 from tests.fakes.aws import harness as aws_harness  # noqa: E402
 from tests.fakes.kube import harness as kube_harness  # noqa: E402
 from tests.harness.registry import Registry  # noqa: E402
+from tests.integration.controller_common import RunningTool  # noqa: E402
 
 BIN = os.path.join(ROOT, "build", "ecr-renew")
 SA = kube_harness.SA_USER
@@ -40,6 +41,9 @@ def redact_yaml(text):
                   text)
 
 
+CONTROLLER = "ecr-renew-controller"
+
+
 def kube_config():
     cfg = kube_harness.default_config()
     for user in cfg["users"]:
@@ -49,7 +53,54 @@ def kube_config():
                  "namespaces": "*"},
                 {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["create"],
                  "namespaces": "*"}]
+    # The controller's ClusterRole (deploy/kubernetes/components/controller).
+    cfg["users"].append({"name": CONTROLLER, "token": "fake-token-ecr-renew-controller", "rules": [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"], "namespaces": "*"},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "update", "patch"],
+         "resourceNames": ["ecr-registry-secret"], "namespaces": "*"},
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"], "namespaces": "*"}]})
     return cfg
+
+
+def run_controller(aws, kube):
+    """ecr-renew run: every team-* namespace, a new one served at once."""
+    say("5. ecr-renew run: the controller, for every namespace matching team-*")
+    env = aws.env(user="ecr-reader")
+    env["KUBECONFIG"] = kube.write_kubeconfig(user=CONTROLLER)
+    cmd = ["run", "--namespace", "team-*", "--listen", "127.0.0.1:0"]
+    show(["ecr-renew"] + cmd)
+    r = RunningTool(cmd, env, binary=BIN).start()
+    r.wait_for_log("first pass done")
+    sys.stdout.write(r.stderr)
+    say("6. a namespace created after it started gets its Secret at once")
+    show(["kubectl", "create", "namespace", "team-new"])
+    kube.kubectl("create", "namespace", "team-new")
+    r.wait_for_log("namespace=team-new")
+    created = [q for q in kube.requests() if q["method"] == "POST" and q["path"] == "/api/v1/namespaces"][-1]
+    written = [q for q in kube.requests() if q["path"].startswith("/api/v1/namespaces/team-new/secrets")
+               and q["method"] == "POST" and q["status"] == 201][0]
+    print([line for line in r.stderr.splitlines() if "namespace=team-new" in line][0])
+    print("namespace created -> Secret written: %.0f ms (from the API server's request log)" %
+          ((written["time"] - created["time"]) * 1000))
+    show(["kubectl", "get", "secret", "ecr-registry-secret", "-n", "team-new"])
+    print(kube.kubectl("get", "secret", "ecr-registry-secret", "-n", "team-new").stdout.rstrip())
+    say("7. someone deletes it: put back at once")
+    show(["kubectl", "delete", "secret", "ecr-registry-secret", "-n", "team-a"])
+    print(kube.kubectl("delete", "secret", "ecr-registry-secret", "-n", "team-a").stdout.rstrip())
+    print(r.wait_for_log("namespace=team-a.*outcome=restored").rstrip())
+    show(["kubectl", "get", "secret", "ecr-registry-secret", "-n", "team-a"])
+    print(kube.kubectl("get", "secret", "ecr-registry-secret", "-n", "team-a").stdout.rstrip())
+    say("8. its metrics (GET /metrics), then SIGTERM")
+    body = r.get("/metrics")[2]
+    for line in body.splitlines():
+        if line.startswith(("ecr_renew_secret_writes_total", "ecr_renew_namespaces",
+                            "ecr_renew_token_expiry")):
+            print(line)
+    finished = r.stop()
+    print("\n".join(finished.stderr.splitlines()[-2:]))
+    print("exit status %d after %.2f s" % (finished.returncode, r.stop_seconds))
+    if finished.returncode != 0:
+        sys.exit("run failed")
 
 
 def run_sync(aws, kube):
@@ -121,6 +172,7 @@ def main():
             pull(aws, secret, workdir)
         else:
             print("\n(skipping the pull: the private network namespace needs root)")
+        run_controller(aws, kube)
         say("done; stopping the stand-ins")
 
 
