@@ -170,6 +170,16 @@ out:
     return rc;
 }
 
+/* The deadline ended the retries: say so, and what the last try met, so
+ * the operator (and the metrics) see the AWS error, not only the wait. */
+static void cut_short(struct er_error *err, const struct er_error *last)
+{
+    struct er_error why = *err;
+
+    er_set(err, why.code, "%s; the last try: %s", why.msg, last->msg);
+    er_set_peer(err, last->op, last->peer_code);
+}
+
 enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
                       struct buf *answer, struct er_error *err)
 {
@@ -186,8 +196,10 @@ enum er_code aws_send(struct aws_client *c, const struct aws_request *req,
     while (tries < c->retry.max_attempts) {
         struct retry_step step = {tries, retry_after, "retrying AWS call", what,
                                   err->msg};
+        struct er_error last = *err;
         if (tries > 0 && (rc = retry_wait(&c->retry, c->clock, c->deadline,
                                           &step, err)) != ER_OK) {
+            cut_short(err, &last);
             retry = false;
             break;
         }
