@@ -36,6 +36,12 @@ int cluster_opts_take(const char *command, struct cluster_opts *o, int opt,
     case OPT_CONTEXT:
         o->context = arg;
         return 0;
+    case OPT_SERVICE_ACCOUNT:
+        return cli_add_list(command, "--service-account", &o->service_accounts,
+                            arg);
+    case OPT_ANNOTATED_SAS:
+        o->annotated_service_accounts = true;
+        return 0;
     }
     return -1;
 }
@@ -56,6 +62,40 @@ static int finish_selection(const char *command, struct cluster_opts *o)
                           o->selector, &err) != ER_OK)
         return cli_usage_error(command, "%s", err.msg);
     return 0;
+}
+
+static int finish_accounts(const char *command, struct cluster_opts *o)
+{
+    int status = cli_default_list(command, &o->service_accounts,
+                                  "ECR_RENEW_SERVICE_ACCOUNTS");
+
+    if (status != 0)
+        return status;
+    if (!o->annotated_service_accounts)
+        o->annotated_service_accounts =
+            str_is_true(getenv("ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS"));
+    for (size_t i = 0; i < o->service_accounts.n; i++) {
+        const char *name = o->service_accounts.items[i];
+        if (strcmp(name, "*") == 0)
+            o->all_service_accounts = true;
+        else if (!kube_name_is_subdomain(name))
+            return cli_usage_error(command,
+                                   "--service-account \"%s\" is not a "
+                                   "ServiceAccount name (lower-case letters, "
+                                   "digits, '-' and '.') nor *",
+                                   name);
+    }
+    return 0;
+}
+
+bool cluster_patches_accounts(const struct cluster_opts *o)
+{
+    return o->service_accounts.n > 0 || o->annotated_service_accounts;
+}
+
+bool cluster_lists_accounts(const struct cluster_opts *o)
+{
+    return o->all_service_accounts || o->annotated_service_accounts;
 }
 
 int cluster_opts_finish(const char *command, struct cluster_opts *o)
@@ -80,6 +120,8 @@ int cluster_opts_finish(const char *command, struct cluster_opts *o)
                                "Kubernetes name (lower-case letters, digits, "
                                "'-' and '.')",
                                o->secret_name);
+    if ((status = finish_accounts(command, o)) != 0)
+        return status;
     return finish_selection(command, o);
 }
 
@@ -90,6 +132,7 @@ void cluster_opts_clear(struct cluster_opts *o)
     str_list_clear(&o->excludes);
     str_list_clear(&o->regions);
     str_list_clear(&o->ids);
+    str_list_clear(&o->service_accounts);
 }
 
 static const char *process_env(const char *name)

@@ -27,6 +27,8 @@ enum {
     OPT_REGISTRY_ID,
     OPT_KUBECONFIG,
     OPT_CONTEXT,
+    OPT_SERVICE_ACCOUNT,
+    OPT_ANNOTATED_SAS,
     OPT_CLUSTER_END,
 };
 
@@ -39,8 +41,10 @@ enum {
         {"region", required_argument, NULL, OPT_REGION},                       \
         {"registry-id", required_argument, NULL, OPT_REGISTRY_ID},             \
         {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},               \
+        {"context", required_argument, NULL, OPT_CONTEXT},                     \
+        {"service-account", required_argument, NULL, OPT_SERVICE_ACCOUNT},     \
     {                                                                          \
-        "context", required_argument, NULL, OPT_CONTEXT                        \
+        "annotated-service-accounts", no_argument, NULL, OPT_ANNOTATED_SAS     \
     }
 
 #define CLUSTER_SELECTION_HELP                                                 \
@@ -68,7 +72,14 @@ enum {
     "                         without one, in-cluster configuration is used\n" \
     "                         when KUBERNETES_SERVICE_HOST is set, else\n"     \
     "                         ~/.kube/config\n"                                \
-    "  --context NAME         kubeconfig context [ECR_RENEW_CONTEXT]\n"
+    "  --context NAME         kubeconfig context [ECR_RENEW_CONTEXT]\n"        \
+    "  --service-account NAME also add the Secret to this ServiceAccount's\n"  \
+    "                         imagePullSecrets in each namespace written;\n"   \
+    "                         repeat; * is every one; usually default\n"       \
+    "                         [ECR_RENEW_SERVICE_ACCOUNTS] (default: none)\n"  \
+    "  --annotated-service-accounts  also every ServiceAccount annotated\n"    \
+    "                         ecr-renew/pull-secret: \"true\"\n"               \
+    "                         [ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS=true]\n"
 
 /* What the options say. Zero-initialise; free with cluster_opts_clear. */
 struct cluster_opts {
@@ -80,8 +91,18 @@ struct cluster_opts {
     struct str_list ids;
     const char *kubeconfig;
     const char *context;
+    struct str_list service_accounts; /* names; "*" means every one */
+    bool all_service_accounts;        /* "*" was given */
+    bool annotated_service_accounts;
     struct ns_selection selection; /* built by cluster_opts_finish */
 };
+
+/* True when ServiceAccounts are to be patched at all. */
+bool cluster_patches_accounts(const struct cluster_opts *o);
+
+/* True when the accounts of a namespace must be listed to know which to
+ * patch ("*" or the annotation). */
+bool cluster_lists_accounts(const struct cluster_opts *o);
 
 /* Takes one of these options: 0 when taken, EXIT_USAGE (said) for a bad
  * value, -1 when opt is not one of them. */

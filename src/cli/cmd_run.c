@@ -37,6 +37,8 @@ static const char run_usage[] =
     "NAME]\n"
     "                     [--region REGION]... [--registry-id ID]...\n"
     "                     [--kubeconfig FILE] [--context NAME]\n"
+    "                     [--service-account NAME]... "
+    "[--annotated-service-accounts]\n"
     "                     [--listen ADDR|off] [--timeout DURATION]\n"
     "\n"
     "Runs until stopped, keeping the pull Secret of every selected namespace\n"
@@ -46,7 +48,10 @@ static const char run_usage[] =
     "renews the tokens when half their life has passed. A Secret that is\n"
     "not ours is never touched (reported once per change), and one holding\n"
     "a later token (another copy renewed first) is kept. A namespace that\n"
-    "stops matching keeps its Secret; it is no longer refreshed.\n"
+    "stops matching keeps its Secret; it is no longer refreshed. With\n"
+    "--service-account or --annotated-service-accounts it watches the\n"
+    "ServiceAccounts too and adds the Secret to their imagePullSecrets once\n"
+    "it is written (get, list, watch and patch on serviceaccounts).\n"
     "\n"
     "Options (environment variable in brackets):\n" CLUSTER_SELECTION_HELP
     "                         run lists and watches namespaces even for\n"
@@ -228,6 +233,9 @@ static enum er_code start(struct run *r, struct er_error *err)
         .secret_name = r->o.cl.secret_name,
         .auth = {.fips_hosts = r->sess->settings.use_fips,
                  .dualstack_hosts = r->sess->settings.use_dualstack},
+        .service_accounts = &r->o.cl.service_accounts,
+        .all_service_accounts = r->o.cl.all_service_accounts,
+        .annotated_service_accounts = r->o.cl.annotated_service_accounts,
     };
     r->ctl = controller_new(r->loop, r->kc, &cfg);
     if (strcmp(r->o.listen, "off") != 0) {

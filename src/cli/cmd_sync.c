@@ -4,6 +4,7 @@
  * it.
  */
 #include "commands.h"
+#include "accounts.h"
 #include "cluster.h"
 #include "common.h"
 #include "../core/log.h"
@@ -26,7 +27,9 @@ static const char sync_usage[] =
     "NAME]\n"
     "                      [--create-namespace] [--region REGION]...\n"
     "                      [--registry-id ID]... [--kubeconfig FILE]\n"
-    "                      [--context NAME] [--timeout DURATION]\n"
+    "                      [--context NAME] [--service-account NAME]...\n"
+    "                      [--annotated-service-accounts] [--timeout "
+    "DURATION]\n"
     "\n"
     "Gets a fresh ECR token per region and writes it, in every selected\n"
     "namespace, into a kubernetes.io/dockerconfigjson Secret: created if\n"
@@ -55,8 +58,13 @@ static const char sync_usage[] =
     "[ECR_RENEW_SERVICEACCOUNT_DIR]; the token is re-read before every\n"
     "request.\n"
     "\n"
-    "Exit status: 0 all namespaces written; 7 some namespace refused (see\n"
-    "the summary); 2-6 as for the other commands.\n";
+    "With --service-account or --annotated-service-accounts, the Secret is\n"
+    "added to those ServiceAccounts' imagePullSecrets (every other entry\n"
+    "kept) in each namespace where it was written; that needs get and patch\n"
+    "on serviceaccounts, and list too for * or the annotation.\n"
+    "\n"
+    "Exit status: 0 all namespaces written; 7 some namespace or account\n"
+    "refused (see the summary); 2-6 as for the other commands.\n";
 
 struct sync_opts {
     struct cluster_opts cl;
@@ -192,6 +200,7 @@ struct tally {
     size_t written, failed, kept, skipped;
     struct buf failures; /* "ns (Reason), ..." */
     enum er_code worst;
+    struct account_tally accounts;
 };
 
 static void failed_one(struct tally *t, const struct kube_secret_spec *spec,
@@ -235,6 +244,11 @@ static void sync_one(struct kube_client *kc, const struct sync_opts *o,
               "namespace", ns, "secret", spec->name, "outcome",
               kube_sync_outcome_name(res.outcome), "expires_at",
               spec->expires_at, "registries", spec->registries, LOG_END);
+    /* Only where the Secret is ours and valid: never to point an account
+     * at a foreign or missing one. */
+    if (res.outcome != KUBE_SYNC_TERMINATING &&
+        cluster_patches_accounts(&o->cl))
+        accounts_patch_namespace(kc, &o->cl, ns, &t->accounts);
 }
 
 /* Once the deadline has passed, the namespaces not yet tried are named
@@ -277,6 +291,31 @@ static void log_summary(size_t n, const struct tally *t, size_t excluded)
                   c[1], "failed", c[2], "kept", c[3], "skipped", c[4], LOG_END);
 }
 
+static void log_accounts(const struct account_tally *a)
+{
+    char p[24], f[24];
+
+    snprintf(p, sizeof(p), "%zu", a->patched);
+    snprintf(f, sizeof(f), "%zu", a->failed);
+    if (a->failed)
+        log_event(LOG_ERROR, "serviceaccounts finished", "patched", p, "failed",
+                  f, "failures", buf_str(&a->failures), LOG_END);
+    else
+        log_event(LOG_INFO, "serviceaccounts finished", "patched", p, "failed",
+                  f, LOG_END);
+}
+
+/* Secrets refused outrank accounts refused; both make the exit
+ * non-zero. */
+static int exit_status(const struct tally *t)
+{
+    if (t->failed)
+        return er_exit_status(t->worst);
+    if (t->accounts.failed)
+        return er_exit_status(t->accounts.worst);
+    return EXIT_OK;
+}
+
 static int sync_all(struct kube_client *kc, const struct sync_opts *o,
                     const struct pull_auth *auth, const struct targets *tg)
 {
@@ -287,7 +326,9 @@ static int sync_all(struct kube_client *kc, const struct sync_opts *o,
         .registries = auth->registries,
         .renewed_at = auth->renewed_at_text,
     };
-    struct tally t = {.failures = BUF_INIT, .worst = ER_OK};
+    struct tally t = {.failures = BUF_INIT,
+                      .worst = ER_OK,
+                      .accounts = {.failures = BUF_INIT, .worst = ER_OK}};
     struct er_error err = {0};
     int status;
 
@@ -301,10 +342,13 @@ static int sync_all(struct kube_client *kc, const struct sync_opts *o,
         sync_one(kc, o, &spec, tg->names.items[i], &t);
     }
     log_summary(tg->names.n, &t, tg->excluded);
+    if (cluster_patches_accounts(&o->cl))
+        log_accounts(&t.accounts);
     log_msgf(LOG_DEBUG, "Kubernetes connections opened: %ld",
              kube_client_connections(kc));
-    status = t.failed ? er_exit_status(t.worst) : EXIT_OK;
+    status = exit_status(&t);
     buf_free(&t.failures);
+    buf_free(&t.accounts.failures);
     return status;
 }
 

@@ -3,12 +3,12 @@
  * kept fresh for ever.
  *
  * It lists and watches the namespaces and the Secrets of one name (an
- * informer each), gets tokens from the AWS worker, and keeps one state
- * per namespace: what the Secret holds (a digest), who owns it, what we
- * last wrote. Whenever something changes, that namespace is reconciled
- * (see reconcile.h) and, when it needs a write, queued; up to
- * max_in_flight writes run at once on the loop, each the same state
- * machine sync uses. Tokens are renewed by their own expiry (see
+ * informer each; a third for ServiceAccounts when they are patched), gets
+ * tokens from the AWS worker, and keeps one state per namespace: what the
+ * Secret holds (a digest), who owns it, what we last wrote. Whenever something
+ * changes, that namespace is reconciled (see reconcile.h) and, when it needs a
+ * write, queued; up to max_in_flight writes run at once on the loop, each the
+ * same state machine sync uses. Tokens are renewed by their own expiry (see
  * schedule.h), and every Secret rewritten then.
  *
  * The controller owns this state; it is changed only on the loop.
@@ -37,6 +37,11 @@ struct controller_config {
     const char *secret_name;
     struct pull_auth_options auth;
     int max_in_flight;
+    /* ServiceAccounts to patch (may be NULL): names, "*" for every one,
+     * and those annotated ecr-renew/pull-secret: "true". */
+    const struct str_list *service_accounts;
+    bool all_service_accounts;
+    bool annotated_service_accounts;
 };
 
 struct controller *controller_new(struct loop *loop, struct kube_client *kc,
