@@ -9,8 +9,9 @@ discovery, a generic object store with resourceVersion/uid semantics, the
 validation rules a pull-secret writer runs into, kube-shaped Status errors,
 list + watch as an informer uses them (bookmarks, selector transitions, a
 bounded history with 410 Expired), Leases for leader election, core/v1
-Events, ServiceAccounts and Pods with ServiceAccount admission, and an admin
-API under /_fake/ for fault injection, watch settings and introspection.
+Events, ServiceAccounts, Pods with ServiceAccount admission and Services with
+cluster IP and node port allocation, and an admin API under /_fake/ for fault
+injection, watch settings and introspection.
 
 Run `fake_kube_apiserver.py --help`; the config format is described at
 `load_config` and in README.md beside this file.
@@ -77,10 +78,19 @@ Known deviations from a real kube-apiserver (a client could notice these):
 - Leases: a PUT to a missing Lease creates it (AllowCreateOnUpdate) whatever
   resourceVersion it carries.  Coordinated leader election
   (strategy/preferredHolder) is only validated, never acted on.
+- Services: the cluster is single-stack IPv4 with service CIDR 10.96.0.0/12
+  and node ports 30000-32767.  A cluster IP is drawn at random above the
+  static band (like kube's dynamic allocation), node ports at random from the
+  whole range; both are unique across Services and freed with the Service.
+  There is no "kubernetes" Service in default (10.96.0.1 is never handed out),
+  no Endpoints or EndpointSlices, no services/proxy, no health-check node port,
+  and a LoadBalancer stays <pending>.  Validation follows ValidateService for
+  ports, selector, session affinity, types, traffic policies and cluster IPs
+  (immutable on update), not loadBalancerSourceRanges or topology annotations.
 - Defaulting and validation cover what pull-secret, RBAC, CronJob, Lease,
-  Event and Pod manifests exercise (see validate_* and default_*), not the
-  full API.  Go's JSON and time.Parse error texts are reproduced for common
-  cases only.
+  Event, Pod and Service manifests exercise (see validate_* and default_*),
+  not the full API.  Go's JSON and time.Parse error texts are reproduced for
+  common cases only.
 - Watch (see WatchStream): no legacy /watch/ paths and no watch-list
   (sendInitialEvents gets the 422 of a 1.31 server with the WatchList gate
   off).  One history of watchCacheEvents events serves all kinds (kube keeps
@@ -280,8 +290,21 @@ class FieldError:
         return f"{self.field}: {self.body()}"
 
 
+class GoLiteral(str):
+    """A bad value already rendered as Go's %#v, which field.Error falls back to for slices and
+    structs (`[]string{"10.96.0.10"}`, `core.ServicePort{...}`)."""
+
+
+def go_string_slice(values: Any) -> GoLiteral:
+    if not values:
+        return GoLiteral("[]string(nil)")
+    return GoLiteral("[]string{" + ", ".join(go_quote(str(v)) for v in values) + "}")
+
+
 def go_value(v: Any) -> str:
     """Render a bad value the way field.Error does (%q for strings, %v for numbers)."""
+    if isinstance(v, GoLiteral):
+        return str(v)
     if isinstance(v, str):
         return go_quote(v)
     if isinstance(v, bool):
@@ -679,7 +702,7 @@ def go_decode(obj: dict, schema: dict, struct: str, path: str = "") -> str | Non
     """Check the typed fields of a decoded body the way Go's json decoding into the API struct would,
     and normalise metav1.Time / MicroTime values as Go re-encodes them.  Returns the first error text
     (as json.Unmarshal or time.Parse word it) or None.  schema maps field -> type, where a type is
-    "string", "int32", "bool", "time", "microtime", ("array", elem_type) or
+    "string", "int32", "bool", "intorstring", "time", "microtime", ("array", elem_type) or
     ("struct", GoName, go_type_string, sub_schema)."""
     for key, typ in schema.items():
         if key not in obj or obj[key] is None:
@@ -697,6 +720,14 @@ def go_decode(obj: dict, schema: dict, struct: str, path: str = "") -> str | Non
             if not isinstance(val, bool):
                 return type_err("bool")
         elif typ == "int32":
+            if isinstance(val, bool) or not isinstance(val, (int, float)):
+                return type_err("int32")
+            if isinstance(val, float) or not -2 ** 31 <= val < 2 ** 31:
+                return type_err("int32", f"number {val}")
+        elif typ == "intorstring":
+            # intstr.IntOrString: a JSON string, else decoded as an int32 (the error gets the field context).
+            if isinstance(val, str):
+                continue
             if isinstance(val, bool) or not isinstance(val, (int, float)):
                 return type_err("int32")
             if isinstance(val, float) or not -2 ** 31 <= val < 2 ** 31:
@@ -744,6 +775,10 @@ QUALIFIED_NAME_RE = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 MSG_LABEL = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
              "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
              "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+DNS1035_LABEL_RE = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+MSG_DNS1035_LABEL = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an "
+                     "alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', "
+                     "regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
 MSG_SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
                  "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
                  "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")
@@ -757,6 +792,16 @@ def name_is_dns_label(name: str) -> list[str]:
         msgs.append("must be no more than 63 characters")
     if not DNS1123_LABEL_RE.match(name):
         msgs.append(MSG_LABEL)
+    return msgs
+
+
+def name_is_dns1035_label(name: str) -> list[str]:
+    # Service names (ValidateServiceName = NameIsDNS1035Label): a label that starts with a letter.
+    msgs = []
+    if len(name) > 63:
+        msgs.append("must be no more than 63 characters")
+    if not DNS1035_LABEL_RE.match(name):
+        msgs.append(MSG_DNS1035_LABEL)
     return msgs
 
 
@@ -1455,6 +1500,481 @@ def pod_cols(o: dict) -> list:
             f"0/{len(gates)}" if gates else "<none>"]
 
 
+# --- core/v1 Service ----------------------------------------------------------
+# A single-stack IPv4 cluster: kube-apiserver --service-cluster-ip-range=10.96.0.0/12 and the default
+# --service-node-port-range.  Allocation (cluster IPs, node ports) is done by FakeServer._allocate_service,
+# which needs the store; everything here works on the object alone.
+
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+# The lower part of the range is kept for static allocation (ServiceIPStaticSubrange): min(max(16, size/16), 256).
+SERVICE_STATIC_BAND = min(max(16, SERVICE_CIDR.num_addresses // 16), 256)
+NODE_PORT_RANGE = (30000, 32767)
+SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
+SERVICE_PROTOCOLS = ("SCTP", "TCP", "UDP")
+IP_FAMILY_POLICIES = ("PreferDualStack", "RequireDualStack", "SingleStack")
+KUBELET_PORT = 10250
+MAX_CLIENT_IP_AFFINITY_SECONDS = 86400
+PORT_NAME_CHARSET_RE = re.compile(r"^[-a-z0-9]+$")
+PORT_NAME_LETTER_RE = re.compile(r"[a-z]")
+
+_SERVICE_PORT = ("struct", "ServicePort", "v1.ServicePort", {
+    "name": "string", "protocol": "string", "appProtocol": "string", "port": "int32", "targetPort": "intorstring",
+    "nodePort": "int32"})
+SERVICE_SCHEMA = {
+    "metadata": ("struct", "ObjectMeta", "v1.ObjectMeta", {}),
+    "spec": ("struct", "ServiceSpec", "v1.ServiceSpec", {
+        "ports": ("array", _SERVICE_PORT), "clusterIP": "string", "clusterIPs": ("array", "string"),
+        "type": "string", "externalIPs": ("array", "string"), "sessionAffinity": "string",
+        "loadBalancerIP": "string", "loadBalancerSourceRanges": ("array", "string"), "externalName": "string",
+        "externalTrafficPolicy": "string", "healthCheckNodePort": "int32", "publishNotReadyAddresses": "bool",
+        "ipFamilies": ("array", "string"), "ipFamilyPolicy": "string", "allocateLoadBalancerNodePorts": "bool",
+        "loadBalancerClass": "string", "internalTrafficPolicy": "string", "trafficDistribution": "string"}),
+}
+# Go's declaration order, which is the order kube-apiserver writes the fields in.
+SERVICE_SPEC_ORDER = ("ports", "selector", "clusterIP", "clusterIPs", "type", "externalIPs", "sessionAffinity",
+                      "loadBalancerIP", "loadBalancerSourceRanges", "externalName", "externalTrafficPolicy",
+                      "healthCheckNodePort", "publishNotReadyAddresses", "sessionAffinityConfig", "ipFamilies",
+                      "ipFamilyPolicy", "allocateLoadBalancerNodePorts", "loadBalancerClass",
+                      "internalTrafficPolicy", "trafficDistribution")
+SERVICE_PORT_ORDER = ("name", "protocol", "appProtocol", "port", "targetPort", "nodePort")
+
+
+def _svc_spec(obj: dict) -> dict:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _svc_ports(spec: dict) -> list[dict]:
+    ports = spec.get("ports")
+    return [p for p in ports if isinstance(p, dict)] if isinstance(ports, list) else []
+
+
+def service_externally_accessible(spec: dict) -> bool:
+    # pkg/api/service.ExternallyAccessible
+    return spec.get("type") in ("LoadBalancer", "NodePort") or (
+        spec.get("type") == "ClusterIP" and bool(spec.get("externalIPs")))
+
+
+def service_needs_cluster_ip(spec: dict) -> bool:
+    return spec.get("type") != "ExternalName"
+
+
+def service_needs_node_ports(spec: dict) -> bool:
+    return spec.get("type") == "NodePort" or (
+        spec.get("type") == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is not False)
+
+
+def default_service(obj: dict) -> None:
+    """SetDefaults_Service (pkg/apis/core/v1/defaults.go)."""
+    spec = obj.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    if not spec.get("sessionAffinity"):
+        spec["sessionAffinity"] = "None"
+    if spec["sessionAffinity"] == "None":
+        spec.pop("sessionAffinityConfig", None)
+    elif spec["sessionAffinity"] == "ClientIP":
+        cfg = spec.get("sessionAffinityConfig")
+        cip = cfg.get("clientIP") if isinstance(cfg, dict) else None
+        if not isinstance(cip, dict) or cip.get("timeoutSeconds") is None:
+            spec["sessionAffinityConfig"] = {"clientIP": {"timeoutSeconds": 10800}}
+    if not spec.get("type"):
+        spec["type"] = "ClusterIP"
+    for p in _svc_ports(spec):
+        if not p.get("protocol"):
+            p["protocol"] = "TCP"
+        tp = p.get("targetPort")
+        if tp is None or tp == "" or (tp == 0 and not isinstance(tp, bool)):
+            p["targetPort"] = p.get("port", 0)
+    if service_externally_accessible(spec) and not spec.get("externalTrafficPolicy"):
+        spec["externalTrafficPolicy"] = "Cluster"
+    if spec.get("internalTrafficPolicy") is None and spec["type"] in ("NodePort", "LoadBalancer", "ClusterIP"):
+        spec["internalTrafficPolicy"] = "Cluster"
+    if spec["type"] == "LoadBalancer" and spec.get("allocateLoadBalancerNodePorts") is None:
+        spec["allocateLoadBalancerNodePorts"] = True
+
+
+def order_service(obj: dict) -> None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if spec.get("type") == "ExternalName":
+        # defaultOnReadInternalTrafficPolicy: never shown for ExternalName.
+        spec.pop("internalTrafficPolicy", None)
+    for p in _svc_ports(spec):
+        ordered = {k: p[k] for k in SERVICE_PORT_ORDER if k in p} | {k: v for k, v in p.items()
+                                                                       if k not in SERVICE_PORT_ORDER}
+        p.clear()
+        p.update(ordered)
+    obj["spec"] = {k: spec[k] for k in SERVICE_SPEC_ORDER if k in spec} | {k: v for k, v in spec.items()
+                                                                           if k not in SERVICE_SPEC_ORDER}
+    if "status" in obj:
+        obj["status"] = obj.pop("status")  # after spec, as Go writes it
+
+
+def prepare_service_create(obj: dict) -> None:
+    """svcStrategy.PrepareForCreate: status is the server's."""
+    obj["status"] = {"loadBalancer": {}}
+    order_service(obj)
+
+
+def normalize_cluster_ips(spec: dict, ospec: dict | None) -> None:
+    """normalizeClusterIPs: keep clusterIPs in step with a clusterIP the client set or changed."""
+    if ospec is None:
+        if spec.get("clusterIP") and not spec.get("clusterIPs"):
+            spec["clusterIPs"] = [spec["clusterIP"]]
+        return
+    if (spec.get("clusterIP") or "") == (ospec.get("clusterIP") or ""):
+        return
+    if (spec.get("clusterIPs") or []) == (ospec.get("clusterIPs") or []):
+        if not spec.get("clusterIP"):
+            spec.pop("clusterIPs", None)
+        else:
+            spec["clusterIPs"] = [spec["clusterIP"]] + list(spec.get("clusterIPs") or [])[1:]
+
+
+def begin_service_update(obj: dict, old: dict) -> None:
+    """The registry's beginUpdate before allocation: patchAllocatedValues (a PUT or apply that leaves out
+    clusterIP or node ports keeps the allocated ones), then normalizeClusterIPs."""
+    spec, ospec = obj.setdefault("spec", {}), _svc_spec(old)
+    if not isinstance(spec, dict):
+        return
+    if service_needs_cluster_ip(ospec) and service_needs_cluster_ip(spec):
+        if not spec.get("clusterIP") and ospec.get("clusterIP"):
+            spec["clusterIP"] = ospec["clusterIP"]
+        if not spec.get("clusterIPs") and ospec.get("clusterIPs"):
+            spec["clusterIPs"] = list(ospec["clusterIPs"])
+    if service_needs_node_ports(ospec) and service_needs_node_ports(spec):
+        used = {p.get("nodePort") for p in _svc_ports(ospec) if p.get("nodePort")} & \
+               {p.get("nodePort") for p in _svc_ports(spec) if p.get("nodePort")}
+        by_name = {(p.get("name", ""), p.get("protocol")): p.get("nodePort") for p in _svc_ports(ospec)}
+        for p in _svc_ports(spec):
+            if not p.get("nodePort"):
+                val = by_name.get((p.get("name", ""), p.get("protocol")))
+                if val and val not in used:
+                    p["nodePort"] = val
+    normalize_cluster_ips(spec, ospec)
+
+
+def prepare_service_update(obj: dict, old: dict) -> None:
+    """svcStrategy.PrepareForUpdate: dropTypeDependentFields (what a type change leaves behind, unless the
+    client changed it too) and the load-balancer status of a Service that is no longer one."""
+    spec, ospec = obj.setdefault("spec", {}), _svc_spec(old)
+    if not isinstance(spec, dict):
+        return
+    if service_needs_cluster_ip(ospec) and not service_needs_cluster_ip(spec):
+        if (spec.get("clusterIP") or "") == (ospec.get("clusterIP") or "") and \
+                (spec.get("clusterIPs") or []) == (ospec.get("clusterIPs") or []):
+            spec.pop("clusterIP", None)
+            spec.pop("clusterIPs", None)
+        if spec.get("ipFamilies") == ospec.get("ipFamilies"):
+            spec.pop("ipFamilies", None)
+        if spec.get("ipFamilyPolicy") == ospec.get("ipFamilyPolicy"):
+            spec.pop("ipFamilyPolicy", None)
+    node_types = ("NodePort", "LoadBalancer")
+    if ospec.get("type") in node_types and spec.get("type") not in node_types:
+        new_np = {p.get("nodePort") for p in _svc_ports(spec) if p.get("nodePort")}
+        if new_np <= {p.get("nodePort") for p in _svc_ports(ospec) if p.get("nodePort")}:
+            for p in _svc_ports(spec):
+                p.pop("nodePort", None)
+    if ospec.get("type") == "LoadBalancer" and spec.get("type") != "LoadBalancer" and \
+            spec.get("allocateLoadBalancerNodePorts") is not None and \
+            spec.get("allocateLoadBalancerNodePorts") == ospec.get("allocateLoadBalancerNodePorts"):
+        spec.pop("allocateLoadBalancerNodePorts", None)
+    if ospec.get("type") in node_types and spec.get("type") not in node_types and \
+            (spec.get("externalTrafficPolicy") or "") == (ospec.get("externalTrafficPolicy") or ""):
+        spec.pop("externalTrafficPolicy", None)
+    if spec.get("type") != "LoadBalancer":
+        if not isinstance(obj.get("status"), dict):
+            obj["status"] = {}
+        obj["status"]["loadBalancer"] = {}
+    order_service(obj)
+
+
+def _is_valid_ip(ip: Any) -> bool:
+    if not isinstance(ip, str):
+        return False
+    try:
+        ipaddress.ip_address(ip)
+        return True
+    except ValueError:
+        return False
+
+
+MSG_VALID_IP = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"
+
+
+def _validate_port_num_or_name(tp: Any, path: str) -> list[FieldError]:
+    # ValidatePortNumOrName: a number 1-65535 or an IANA_SVC_NAME.
+    if isinstance(tp, int) and not isinstance(tp, bool):
+        return [] if 1 <= tp <= 65535 else [FieldError("Invalid", path, tp, "must be between 1 and 65535, inclusive")]
+    if isinstance(tp, str):
+        msgs = []
+        if len(tp) > 15:
+            msgs.append("must be no more than 15 characters")
+        if not PORT_NAME_CHARSET_RE.match(tp):
+            msgs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+        if not PORT_NAME_LETTER_RE.search(tp):
+            msgs.append("must contain at least one letter (a-z)")
+        if "--" in tp:
+            msgs.append("must not contain consecutive hyphens")
+        if tp and (tp[0] == "-" or tp[-1] == "-"):
+            msgs.append("must not begin or end with a hyphen")
+        return [FieldError("Invalid", path, tp, m) for m in msgs]
+    return []
+
+
+def _go_service_port_key(proto: Any, port: Any) -> GoLiteral:
+    # The duplicate-port error prints its map key, a core.ServicePort with only Protocol and Port set, as %#v.
+    return GoLiteral(f'core.ServicePort{{Name:"", Protocol:{go_quote(str(proto or ""))}, AppProtocol:(*string)(nil), '
+                     f'Port:{port}, TargetPort:intstr.IntOrString{{Type:0, IntVal:0, StrVal:""}}, NodePort:0}}')
+
+
+def _validate_service_cluster_ips(spec: dict) -> list[FieldError]:
+    """ValidateServiceClusterIPsRelatedFields."""
+    if spec.get("type") == "ExternalName":
+        return []
+    errs: list[FieldError] = []
+    cip = spec.get("clusterIP") or ""
+    cips = spec.get("clusterIPs") or []
+    if cip:
+        if not cips:
+            errs.append(FieldError("Required", "spec.clusterIPs"))
+        elif cips[0] != cip:
+            errs.append(FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips),
+                                   "first value must match `clusterIP`"))
+    elif cips:
+        errs.append(FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips),
+                               "must be empty when `clusterIP` is not specified"))
+    seen = set()
+    for i, fam in enumerate(spec.get("ipFamilies") or []):
+        if fam not in ("IPv4", "IPv6"):
+            errs.append(FieldError("NotSupported", f"spec.ipFamilies[{i}]", fam, 'supported values: "IPv4", "IPv6"'))
+        if fam in seen:
+            errs.append(FieldError("Duplicate", f"spec.ipFamilies[{i}]", fam))
+        seen.add(fam)
+    policy = spec.get("ipFamilyPolicy")
+    if policy is not None and policy not in IP_FAMILY_POLICIES:
+        errs.append(FieldError("NotSupported", "spec.ipFamilyPolicy", policy,
+                               'supported values: "PreferDualStack", "RequireDualStack", "SingleStack"'))
+    bad = False
+    for i, ip in enumerate(cips):
+        if i == 0 and ip == "None":
+            if len(cips) > 1:
+                bad = True
+                errs.append(FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips),
+                                       "'None' must be the first and only value"))
+            continue
+        if not _is_valid_ip(ip):
+            bad = True
+            errs.append(FieldError("Invalid", f"spec.clusterIPs[{i}]", ip, MSG_VALID_IP))
+    if len(cips) > 2:
+        errs.append(FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips), "may only hold up to 2 values"))
+    if bad:
+        return errs
+    if len(cips) > 1 and len({ipaddress.ip_address(ip).version for ip in cips}) != len(cips):
+        errs.append(FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips),
+                               "may specify no more than one IP for each IP family"))
+    fams = spec.get("ipFamilies") or []
+    if cip != "None" and cips and fams:
+        for i, ip in enumerate(cips[:len(fams)]):
+            v6 = ipaddress.ip_address(ip).version == 6
+            if fams[i] == "IPv4" and v6:
+                errs.append(FieldError("Invalid", f"spec.clusterIPs[{i}]", ip,
+                                       f"expected an IPv4 value as indicated by `ipFamilies[{i}]`"))
+            if fams[i] == "IPv6" and not v6:
+                errs.append(FieldError("Invalid", f"spec.clusterIPs[{i}]", ip,
+                                       f"expected an IPv6 value as indicated by `ipFamilies[{i}]`"))
+    return errs
+
+
+def _validate_service_update(spec: dict, ospec: dict) -> list[FieldError]:
+    """validateUpgradeDowngradeClusterIPs and validateUpgradeDowngradeIPFamilies: the primary cluster IP
+    (and family) may not change once set, except to or from ExternalName."""
+    errs: list[FieldError] = []
+    if "ExternalName" in (spec.get("type"), ospec.get("type")):
+        return errs
+    if spec.get("clusterIP") == "None" and ospec.get("clusterIP") == "None":
+        return errs
+    new, old = spec.get("clusterIPs") or [], ospec.get("clusterIPs") or []
+    shown = go_string_slice(new)
+    if len(new) == len(old):
+        for a, b in zip(old, new):
+            if a != b:
+                errs.append(FieldError("Invalid", "spec.clusterIPs[0]", shown, "may not change once set"))
+    elif len(old) > len(new):
+        if not new:
+            errs.append(FieldError("Invalid", "spec.clusterIPs[0]", shown, "primary clusterIP can not be unset"))
+        elif new[0] != old[0]:
+            errs.append(FieldError("Invalid", "spec.clusterIPs[0]", shown, "may not change once set"))
+        if len(new) == 1 and spec.get("ipFamilyPolicy") != "SingleStack":
+            errs.append(FieldError("Invalid", "spec.clusterIPs[0]", shown,
+                                   "`ipFamilyPolicy` must be set to 'SingleStack' when releasing the secondary "
+                                   "clusterIP"))
+    elif old and new[0] != old[0]:
+        errs.append(FieldError("Invalid", "spec.clusterIPs[0]", shown, "may not change once set"))
+    nf, of = spec.get("ipFamilies") or [], ospec.get("ipFamilies") or []
+    if of and nf and nf[0] != of[0]:
+        errs.append(FieldError("Invalid", "spec.ipFamilies[0]", GoLiteral(
+            "[]core.IPFamily{" + ", ".join(go_quote(str(f)) for f in nf) + "}"), "may not change once set"))
+    return errs
+
+
+def validate_service(obj: dict, old: dict | None) -> list[FieldError]:
+    """ValidateService (and, for an update, ValidateServiceUpdate's checks first)."""
+    errs: list[FieldError] = []
+    spec = _svc_spec(obj)
+    if old is not None:
+        errs += _validate_service_update(spec, _svc_spec(old))
+    raw_ports = spec.get("ports") if isinstance(spec.get("ports"), list) else []
+    stype = spec.get("type") or ""
+    cip = spec.get("clusterIP") or ""
+    headless = cip == "None"
+    if not raw_ports and not headless and stype != "ExternalName":
+        errs.append(FieldError("Required", "spec.ports"))
+    if stype == "LoadBalancer":
+        if headless:
+            errs.append(FieldError("Invalid", "spec.clusterIP", cip, "may not be set to 'None' for LoadBalancer "
+                                   "services"))
+        for i, p in enumerate(raw_ports):
+            if isinstance(p, dict) and p.get("port") == KUBELET_PORT:
+                errs.append(FieldError("Invalid", f"spec.ports[{i}]", KUBELET_PORT, f"may not expose port "
+                                       f"{KUBELET_PORT} externally since it is used by kubelet"))
+    elif stype == "NodePort":
+        if headless:
+            errs.append(FieldError("Invalid", "spec.clusterIP", cip, "may not be set to 'None' for NodePort services"))
+    elif stype == "ExternalName":
+        if cip:
+            errs.append(FieldError("Forbidden", "spec.clusterIP", None, "may not be set for ExternalName services"))
+        if spec.get("ipFamilies"):
+            errs.append(FieldError("Forbidden", "spec.ipFamilies", None, "may not be set for ExternalName services"))
+        if spec.get("ipFamilyPolicy") is not None:
+            errs.append(FieldError("Forbidden", "spec.ipFamilyPolicy", None,
+                                   "may not be set for ExternalName services"))
+        cname = str(spec.get("externalName") or "").removesuffix(".")
+        if cname:
+            errs += [FieldError("Invalid", "spec.externalName", cname, m) for m in name_is_dns_subdomain(cname)]
+        else:
+            errs.append(FieldError("Required", "spec.externalName"))
+    names: set[str] = set()
+    for i, p in enumerate(raw_ports):
+        if not isinstance(p, dict):
+            continue
+        path = f"spec.ports[{i}]"
+        name = p.get("name") or ""
+        if len(raw_ports) > 1 and not name:
+            errs.append(FieldError("Required", f"{path}.name"))
+        elif name:
+            errs += [FieldError("Invalid", f"{path}.name", name, m) for m in name_is_dns_label(name)]
+            if name in names:
+                errs.append(FieldError("Duplicate", f"{path}.name", name))
+            names.add(name)
+        port = p.get("port", 0)
+        if not 1 <= port <= 65535:
+            errs.append(FieldError("Invalid", f"{path}.port", port, "must be between 1 and 65535, inclusive"))
+        proto = p.get("protocol") or ""
+        if not proto:
+            errs.append(FieldError("Required", f"{path}.protocol"))
+        elif proto not in SERVICE_PROTOCOLS:
+            errs.append(FieldError("NotSupported", f"{path}.protocol", proto, 'supported values: "SCTP", "TCP", "UDP"'))
+        errs += _validate_port_num_or_name(p.get("targetPort"), f"{path}.targetPort")
+        if p.get("appProtocol") is not None:
+            errs += validate_qualified_name(str(p["appProtocol"]), f"{path}.appProtocol")
+    if spec.get("selector") is not None:
+        errs += validate_labels(spec.get("selector"), "spec.selector")
+    sa = spec.get("sessionAffinity") or ""
+    if not sa:
+        errs.append(FieldError("Required", "spec.sessionAffinity"))
+    elif sa not in ("ClientIP", "None"):
+        errs.append(FieldError("NotSupported", "spec.sessionAffinity", sa, 'supported values: "ClientIP", "None"'))
+    if sa == "ClientIP":
+        cfg = spec.get("sessionAffinityConfig")
+        why = "when session affinity type is ClientIP"
+        if not isinstance(cfg, dict):
+            errs.append(FieldError("Required", "spec.sessionAffinityConfig", None, why))
+        elif not isinstance(cfg.get("clientIP"), dict):
+            errs.append(FieldError("Required", "spec.sessionAffinityConfig.clientIP", None, why))
+        elif cfg["clientIP"].get("timeoutSeconds") is None:
+            errs.append(FieldError("Required", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", None, why))
+        else:
+            t = cfg["clientIP"]["timeoutSeconds"]
+            if not isinstance(t, int) or not 0 < t <= MAX_CLIENT_IP_AFFINITY_SECONDS:
+                errs.append(FieldError("Invalid", "spec.sessionAffinityConfig.clientIP.timeoutSeconds", t,
+                                       f"must be greater than 0 and less than {MAX_CLIENT_IP_AFFINITY_SECONDS}"))
+    elif sa == "None" and spec.get("sessionAffinityConfig") is not None:
+        errs.append(FieldError("Forbidden", "spec.sessionAffinityConfig", None,
+                               "must not be set when session affinity is None"))
+    errs += _validate_service_cluster_ips(spec)
+    for i, ip in enumerate(spec.get("externalIPs") or []):
+        if not _is_valid_ip(ip):
+            errs.append(FieldError("Invalid", f"spec.externalIPs[{i}]", ip, MSG_VALID_IP))
+    if not stype:
+        errs.append(FieldError("Required", "spec.type"))
+    elif stype not in SERVICE_TYPES:
+        errs.append(FieldError("NotSupported", "spec.type", stype,
+                               'supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"'))
+    ports = [(i, p) for i, p in enumerate(raw_ports) if isinstance(p, dict)]
+    if stype == "ClusterIP":
+        for i, p in ports:
+            if p.get("nodePort"):
+                errs.append(FieldError("Forbidden", f"spec.ports[{i}].nodePort", None,
+                                       "may not be used when `type` is 'ClusterIP'"))
+    seen_np, seen_port = set(), set()
+    for i, p in ports:
+        if p.get("nodePort"):
+            key = (p.get("protocol"), p["nodePort"])
+            if key in seen_np:
+                errs.append(FieldError("Duplicate", f"spec.ports[{i}].nodePort", p["nodePort"]))
+            seen_np.add(key)
+    for i, p in ports:
+        key = (p.get("protocol"), p.get("port", 0))
+        if key in seen_port:
+            errs.append(FieldError("Duplicate", f"spec.ports[{i}]", _go_service_port_key(*key)))
+        seen_port.add(key)
+    etp = spec.get("externalTrafficPolicy") or ""
+    if not service_externally_accessible(spec):
+        if etp:
+            errs.append(FieldError("Invalid", "spec.externalTrafficPolicy", etp,
+                                   "may only be set for externally-accessible services"))
+    elif not etp:
+        errs.append(FieldError("Required", "spec.externalTrafficPolicy"))
+    elif etp not in ("Cluster", "Local"):
+        errs.append(FieldError("NotSupported", "spec.externalTrafficPolicy", etp,
+                               'supported values: "Cluster", "Local"'))
+    itp = spec.get("internalTrafficPolicy")
+    if itp is None:
+        if stype in ("NodePort", "LoadBalancer", "ClusterIP"):
+            errs.append(FieldError("Required", "spec.internalTrafficPolicy"))
+    elif itp not in ("Cluster", "Local"):
+        errs.append(FieldError("NotSupported", "spec.internalTrafficPolicy", itp,
+                               'supported values: "Cluster", "Local"'))
+    return errs
+
+
+def service_cols(o: dict) -> list:
+    # printService: Name, Type, Cluster-IP, External-IP, Port(s), Age, Selector (wide).
+    spec, st = _svc_spec(o), o.get("status") or {}
+    stype = spec.get("type", "")
+    cips = spec.get("clusterIPs") or []
+    ext_ips = [str(x) for x in spec.get("externalIPs") or []]
+    if stype in ("ClusterIP", "NodePort"):
+        external = ",".join(ext_ips) or "<none>"
+    elif stype == "LoadBalancer":
+        ingress = ((st.get("loadBalancer") or {}).get("ingress") or [])
+        lb = [i.get("ip") or i.get("hostname") for i in ingress if isinstance(i, dict) and
+              (i.get("ip") or i.get("hostname"))]
+        external = ",".join(lb + ext_ips) or "<pending>"
+    elif stype == "ExternalName":
+        external = spec.get("externalName", "")
+    else:
+        external = "<unknown>"
+    ports = ",".join((f"{p.get('port', 0)}:{p['nodePort']}/{p.get('protocol', '')}" if p.get("nodePort")
+                      else f"{p.get('port', 0)}/{p.get('protocol', '')}") for p in _svc_ports(spec))
+    selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>"
+    return [o["metadata"]["name"], stype, cips[0] if cips else "<none>", external, ports or "<none>", age(o),
+            selector]
+
+
 # --- table columns (server-side printing for `kubectl get`) ------------------
 
 def human_duration(seconds: float) -> str:
@@ -1546,6 +2066,18 @@ def build_kinds() -> list[Kind]:
                                ("Readiness Gates", "string", "", "", 1)],
                   columns=pod_cols, field_selectors=("metadata.name", "metadata.namespace") + tuple(pod_fields),
                   field_getters=pod_fields))
+    svc_fields = {
+        "spec.clusterIP": lambda o: _svc_spec(o).get("clusterIP") or "",
+        "spec.type": lambda o: _svc_spec(o).get("type") or "",
+    }
+    K.append(Kind(*core, "services", "Service", "service", True, ["svc"], name_check=name_is_dns1035_label,
+                  has_status=True, categories=["all"], defaulter=default_service, validator=validate_service,
+                  decode_schema=SERVICE_SCHEMA, prepare_create=prepare_service_create, return_deleted_object=True,
+                  column_defs=[NAME_COL, ("Type", "string", "", "", 0), ("Cluster-IP", "string", "", "", 0),
+                               ("External-IP", "string", "", "", 0), ("Port(s)", "string", "", "", 0), AGE_COL,
+                               ("Selector", "string", "", "", 1)],
+                  columns=service_cols, field_selectors=("metadata.name", "metadata.namespace") + tuple(svc_fields),
+                  field_getters=svc_fields, allow_create_on_update=True))
     rbac = "rbac.authorization.k8s.io", "v1"
     created_at = ("Created At", "date", "", "", 0)
     K.append(Kind(*rbac, "roles", "Role", "role", True, [], name_check=name_is_path_segment, validator=validate_role,
@@ -2888,6 +3420,123 @@ class FakeServer:
         spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         return template
 
+    def _allocate_service(self, kind: Kind, obj: dict, old: dict | None) -> None:
+        """The Service registry's allocators (beginCreate / beginUpdate, which kube runs before
+        PrepareForCreate/Update and validation): IP families and policy (initIPFamilyFields, for a
+        single-stack IPv4 cluster), the cluster IP from SERVICE_CIDR and the node ports from
+        NODE_PORT_RANGE, unique across all Services.  Nothing is reserved apart from the stored
+        objects, so a dry run allocates too and a deleted Service frees its addresses."""
+        spec = obj.setdefault("spec", {})
+        if not isinstance(spec, dict):
+            return
+        name = obj["metadata"].get("name", "")
+        if old is None:
+            normalize_cluster_ips(spec, None)
+        if not service_needs_cluster_ip(spec):
+            return
+        # "Loose pre-validation" of the cluster IP fields, before anything is allocated.
+        errs = _validate_service_cluster_ips(spec)
+        if errs:
+            raise err_invalid(kind, name, errs)
+        mine = set((_svc_spec(old).get("clusterIPs") or []) if old else [])
+        my_ports = {p.get("nodePort") for p in _svc_ports(_svc_spec(old))} if old else set()
+        used_ips: set[str] = set()
+        used_ports: set[int] = set()
+        for o in self.store.list(kind, None):
+            if old is not None and o["metadata"]["uid"] == old["metadata"]["uid"]:
+                continue
+            used_ips.update(ip for ip in _svc_spec(o).get("clusterIPs") or [] if ip != "None")
+            used_ports.update(p["nodePort"] for p in _svc_ports(_svc_spec(o)) if p.get("nodePort"))
+        # initIPFamilyFields
+        headless = spec.get("clusterIP") == "None"
+        fams = list(spec.get("ipFamilies") or [])
+        policy = spec.get("ipFamilyPolicy")
+        if headless and not spec.get("selector"):
+            # Headless without a selector: no IPs to allocate, so no single-stack limit either.
+            if policy is None:
+                policy = "RequireDualStack"
+            if not fams:
+                fams = ["IPv4"]
+            if len(fams) < 2 and policy != "SingleStack":
+                fams.append("IPv6" if fams[0] == "IPv4" else "IPv4")
+        else:
+            for i, ip in enumerate(spec.get("clusterIPs") or []):
+                if ip == "None":
+                    break
+                fam = "IPv6" if ipaddress.ip_address(ip).version == 6 else "IPv4"
+                if i >= len(fams):
+                    fams.append(fam)
+            if policy is None:
+                policy = "RequireDualStack" if len(fams) == 2 else "SingleStack"
+            if policy == "RequireDualStack":
+                errs.append(FieldError("Invalid", "spec.ipFamilyPolicy", policy,
+                                       "this cluster is not configured for dual-stack services"))
+            if len(fams) > 1 and policy == "SingleStack":
+                errs.append(FieldError("Invalid", "spec.ipFamilyPolicy", policy, "must be 'RequireDualStack' or "
+                                       "'PreferDualStack' when multiple IP families are specified"))
+            for i, fam in enumerate(fams):
+                if fam != "IPv4":
+                    errs.append(FieldError("Invalid", f"spec.ipFamilies[{i}]", fam, "not configured on this cluster"))
+            if not fams:
+                fams = ["IPv4"]
+        if errs:
+            raise err_invalid(kind, name, errs)
+        spec["ipFamilies"] = fams
+        spec["ipFamilyPolicy"] = policy
+        # The cluster IP: allocated on create, and on an update from ExternalName.  Otherwise a changed
+        # one is left to validation ("may not change once set").
+        cips = spec.get("clusterIPs") or []
+        if old is not None and service_needs_cluster_ip(_svc_spec(old)):
+            pass
+        elif not cips:
+            first = int(SERVICE_CIDR.network_address) + SERVICE_STATIC_BAND + 1
+            last = int(SERVICE_CIDR.broadcast_address) - 1
+            while True:
+                ip = str(ipaddress.ip_address(random.randint(first, last)))
+                if ip not in used_ips:
+                    break
+            spec["clusterIP"], spec["clusterIPs"] = ip, [ip]
+        elif cips[0] != "None":
+            for ip in cips:
+                if ip in mine:
+                    continue
+                addr = ipaddress.ip_address(ip)
+                if addr.version == 4 and (addr not in SERVICE_CIDR or addr in (SERVICE_CIDR.network_address,
+                                                                               SERVICE_CIDR.broadcast_address)):
+                    why = (f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is "
+                           f"{SERVICE_CIDR}")
+                elif ip in used_ips:
+                    why = "provided IP is already allocated"
+                else:
+                    continue
+                raise err_invalid(kind, name, [FieldError("Invalid", "spec.clusterIPs", go_string_slice(cips),
+                                                          f"failed to allocate IP {ip}: {why}")])
+        # Node ports.
+        if service_needs_node_ports(spec):
+            lo, hi = NODE_PORT_RANGE
+            taken = set(used_ports)
+            for i, p in enumerate(_svc_ports(spec)):
+                np = p.get("nodePort")
+                if not np:
+                    continue
+                if np in my_ports and old is not None:
+                    taken.add(np)
+                    continue
+                why = ("provided port is not in the valid range. The range of valid ports is "
+                       f"{lo}-{hi}" if not lo <= np <= hi else
+                       "provided port is already allocated" if np in taken else "")
+                if why:
+                    raise err_invalid(kind, name, [FieldError("Invalid", f"spec.ports[{i}].nodePort", np, why)])
+                taken.add(np)
+            for p in _svc_ports(spec):
+                if not p.get("nodePort"):
+                    free = [n for n in range(lo, hi + 1) if n not in taken]
+                    if not free:
+                        raise err_internal("range is full")
+                    p["nodePort"] = random.choice(free)
+                    taken.add(p["nodePort"])
+        order_service(obj)
+
     def create_object(self, kind: Kind, ns: str, obj: dict, manager: str = "unknown", dry_run: bool = False,
                       skip_admission: bool = False, operation: str = "Update") -> dict:
         st = self.store
@@ -2915,6 +3564,8 @@ class FakeServer:
                 md["generation"] = 1
             if kind.defaulter and md.get("name"):
                 kind.defaulter(obj)
+            if kind.kind == "Service":
+                self._allocate_service(kind, obj, None)
             if kind.prepare_create:
                 kind.prepare_create(obj)
             errs = self._validate_meta(kind, obj, True)
@@ -3026,6 +3677,10 @@ class FakeServer:
                     obj.pop("status", None)
             if kind.defaulter:
                 kind.defaulter(obj)
+            if kind.kind == "Service" and subresource != "status":
+                begin_service_update(obj, old)
+                self._allocate_service(kind, obj, old)
+                prepare_service_update(obj, old)
             if kind.has_generation:
                 gen = old["metadata"].get("generation", 1)
                 if obj.get("spec") != old.get("spec"):

@@ -1509,6 +1509,378 @@ class PodTest(FakeKubeTestCase):
         self.assertEqual(self.api("GET", PODS + "/web-1").status, 404)
 
 
+SVC_PATH = "/api/v1/namespaces/team-v/services"
+SERVICE_CIDR = "10.96.0.0/12"
+
+
+def service(name="web", ports=None, **spec):
+    sp = {"selector": {"app": "web"}, "ports": ports if ports is not None else [{"name": "http", "port": 80,
+                                                                                  "targetPort": "http"}]}
+    sp.update(spec)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": sp}
+
+
+SERVICE_MANIFEST = """\
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: team-v
+  labels:
+    app.kubernetes.io/name: web
+spec:
+  selector:
+    app.kubernetes.io/name: web
+    app.kubernetes.io/component: server
+  publishNotReadyAddresses: true
+  ports:
+    - name: http
+      port: __PORT__
+      targetPort: http
+"""
+
+
+class ServiceTest(FakeKubeTestCase):
+    """core/v1 Services: defaulting, allocation, validation, updates, RBAC and discovery."""
+
+    def setUp(self):
+        super().setUp()
+        self.kube.create_namespace("team-v")
+
+    def create(self, obj, status=201):
+        r = self.api("POST", SVC_PATH, obj)
+        self.assertEqual(r.status, status, r.body)
+        return r.json
+
+    def assert_in_cidr(self, ip):
+        import ipaddress
+        self.assertIn(ipaddress.ip_address(ip), ipaddress.ip_network(SERVICE_CIDR))
+        self.assertNotIn(ip, ("10.96.0.0", "10.96.0.1", "10.111.255.255"))
+
+    def test_defaults_and_cluster_ip_allocation(self):
+        svc = self.create(service(ports=[{"name": "http", "port": 80, "targetPort": "http"},
+                                         {"name": "metrics", "port": 9090}]))
+        spec = svc["spec"]
+        self.assertEqual((spec["type"], spec["sessionAffinity"], spec["internalTrafficPolicy"]),
+                         ("ClusterIP", "None", "Cluster"))
+        self.assertEqual([(p["protocol"], p["targetPort"]) for p in spec["ports"]], [("TCP", "http"), ("TCP", 9090)])
+        self.assert_in_cidr(spec["clusterIP"])
+        self.assertEqual(spec["clusterIPs"], [spec["clusterIP"]])
+        self.assertEqual((spec["ipFamilies"], spec["ipFamilyPolicy"]), (["IPv4"], "SingleStack"))
+        self.assertNotIn("externalTrafficPolicy", spec)
+        self.assertEqual(svc["status"], {"loadBalancer": {}})
+        self.assertEqual(list(svc), ["kind", "apiVersion", "metadata", "spec", "status"])
+        self.assertEqual(self.api("GET", SVC_PATH + "/web").json, svc)
+        # Every Service gets an address of its own; one asked for is kept.
+        ips = {spec["clusterIP"]}
+        for i in range(20):
+            ips.add(self.create(service(f"s{i}"))["spec"]["clusterIP"])
+        self.assertEqual(len(ips), 21)
+        fixed = self.create(service("fixed", clusterIP="10.96.0.10"))["spec"]
+        self.assertEqual((fixed["clusterIP"], fixed["clusterIPs"]), ("10.96.0.10", ["10.96.0.10"]))
+        r = self.api("POST", SVC_PATH, service("again", clusterIP="10.96.0.10"))
+        self.assertEqual((r.status, r.json["reason"]), (422, "Invalid"))
+        self.assertEqual(r.json["message"], 'Service "again" is invalid: spec.clusterIPs: Invalid value: '
+                                            '[]string{"10.96.0.10"}: failed to allocate IP 10.96.0.10: provided IP '
+                                            "is already allocated")
+        r = self.api("POST", SVC_PATH, service("far", clusterIP="192.168.0.1"))
+        self.assertEqual(r.json["message"], 'Service "far" is invalid: spec.clusterIPs: Invalid value: '
+                                            '[]string{"192.168.0.1"}: failed to allocate IP 192.168.0.1: the provided '
+                                            "IP (192.168.0.1) is not in the valid range. The range of valid IPs is "
+                                            "10.96.0.0/12")
+        r = self.api("POST", SVC_PATH, service("six", clusterIP="fd00::10"))
+        self.assertEqual(r.json["message"], 'Service "six" is invalid: spec.ipFamilies[0]: Invalid value: "IPv6": '
+                                            "not configured on this cluster")
+        r = self.api("POST", SVC_PATH, service("dual", ipFamilyPolicy="RequireDualStack"))
+        self.assertEqual(r.json["message"], 'Service "dual" is invalid: spec.ipFamilyPolicy: Invalid value: '
+                                            '"RequireDualStack": this cluster is not configured for dual-stack '
+                                            "services")
+        # A deleted Service frees its address; dry runs allocate but keep nothing.
+        self.assertEqual(self.api("DELETE", SVC_PATH + "/fixed").status, 200)
+        self.create(service("again", clusterIP="10.96.0.10"))
+        r = self.api("POST", SVC_PATH, service("dry"), query={"dryRun": "All"})
+        self.assertEqual(r.status, 201, r.body)
+        self.assert_in_cidr(r.json["spec"]["clusterIP"])
+        self.assertEqual(self.api("GET", SVC_PATH + "/dry").status, 404)
+
+    def test_the_other_types(self):
+        hl = self.create(service("headless", clusterIP="None"))["spec"]
+        self.assertEqual((hl["clusterIP"], hl["clusterIPs"], hl["ipFamilies"], hl["ipFamilyPolicy"]),
+                         ("None", ["None"], ["IPv4"], "SingleStack"))
+        bare = self.create({"metadata": {"name": "bare"}, "spec": {"clusterIP": "None"}})["spec"]
+        self.assertEqual((bare["ipFamilies"], bare["ipFamilyPolicy"]), (["IPv4", "IPv6"], "RequireDualStack"))
+        en = self.create({"metadata": {"name": "ext"}, "spec": {"type": "ExternalName",
+                                                                 "externalName": "db.example.com"}})["spec"]
+        self.assertEqual(en, {"type": "ExternalName", "sessionAffinity": "None", "externalName": "db.example.com"})
+        np = self.create(service("np", type="NodePort"))["spec"]
+        self.assertEqual(np["externalTrafficPolicy"], "Cluster")
+        self.assertTrue(30000 <= np["ports"][0]["nodePort"] <= 32767, np)
+        lb = self.create(service("lb", type="LoadBalancer", ports=[{"port": 443, "nodePort": 31443}]))
+        self.assertEqual((lb["spec"]["ports"][0]["nodePort"], lb["spec"]["allocateLoadBalancerNodePorts"]),
+                         (31443, True))
+        r = self.api("POST", SVC_PATH, service("lb2", type="LoadBalancer", ports=[{"port": 443, "nodePort": 31443}]))
+        self.assertEqual(r.json["message"], 'Service "lb2" is invalid: spec.ports[0].nodePort: Invalid value: 31443: '
+                                            "provided port is already allocated")
+        r = self.api("POST", SVC_PATH, service("np2", type="NodePort", ports=[{"port": 80, "nodePort": 80}]))
+        self.assertEqual(r.json["message"], 'Service "np2" is invalid: spec.ports[0].nodePort: Invalid value: 80: '
+                                            "provided port is not in the valid range. The range of valid ports is "
+                                            "30000-32767")
+        aff = self.create(service("sticky", sessionAffinity="ClientIP"))["spec"]
+        self.assertEqual(aff["sessionAffinityConfig"], {"clientIP": {"timeoutSeconds": 10800}})
+
+    def test_validation(self):
+        def invalid(obj, message):
+            r = self.api("POST", SVC_PATH, obj)
+            self.assertEqual((r.status, r.json.get("reason")), (422, "Invalid"), r.body)
+            self.assertEqual(r.json["message"], message)
+            self.assertEqual(r.json["details"]["kind"], "Service")
+            return r.json
+        st = invalid(service("two", ports=[{"port": 80}, {"name": "b", "port": 81}]),
+                     'Service "two" is invalid: spec.ports[0].name: Required value')
+        self.assertEqual(st["details"]["causes"], [{"reason": "FieldValueRequired", "message": "Required value",
+                                                    "field": "spec.ports[0].name"}])
+        invalid(service("dup", ports=[{"name": "a", "port": 80}, {"name": "a", "port": 81}]),
+                'Service "dup" is invalid: spec.ports[1].name: Duplicate value: "a"')
+        invalid(service("bad", ports=[{"name": "Http_1", "port": 80}]),
+                'Service "bad" is invalid: spec.ports[0].name: Invalid value: "Http_1": a lowercase RFC 1123 label '
+                "must consist of lower case alphanumeric characters or '-', and must start and end with an "
+                "alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')")
+        invalid(service("range", ports=[{"port": 70000, "targetPort": 0}]),
+                'Service "range" is invalid: [spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, '
+                "inclusive, spec.ports[0].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive]")
+        invalid(service("proto", ports=[{"port": 80, "protocol": "HTTP"}]),
+                'Service "proto" is invalid: spec.ports[0].protocol: Unsupported value: "HTTP": supported values: '
+                '"SCTP", "TCP", "UDP"')
+        invalid(service("tp", ports=[{"port": 80, "targetPort": "web--port"}]),
+                'Service "tp" is invalid: spec.ports[0].targetPort: Invalid value: "web--port": must not contain '
+                "consecutive hyphens")
+        invalid(service("same", ports=[{"name": "a", "port": 80}, {"name": "b", "port": 80}]),
+                'Service "same" is invalid: spec.ports[1]: Duplicate value: core.ServicePort{Name:"", '
+                'Protocol:"TCP", AppProtocol:(*string)(nil), Port:80, TargetPort:intstr.IntOrString{Type:0, '
+                'IntVal:0, StrVal:""}, NodePort:0}')
+        self.create(service("udp", ports=[{"name": "a", "port": 53}, {"name": "b", "port": 53, "protocol": "UDP"}]))
+        st = invalid(service("sel", selector={"app": "-web-"}), 'Service "sel" is invalid: spec.selector: Invalid '
+                     'value: "-web-": a valid label must be an empty string or consist of alphanumeric characters, '
+                     "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+                     "'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?"
+                     "[A-Za-z0-9])?')")
+        invalid(service("key", selector={"bad key": "x"}), 'Service "key" is invalid: spec.selector: Invalid value: '
+                '"bad key": name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start '
+                "and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
+                "for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+        invalid(service("noports", ports=[]), 'Service "noports" is invalid: spec.ports: Required value')
+        invalid(service("kind", type="Magic"), 'Service "kind" is invalid: spec.type: Unsupported value: "Magic": '
+                'supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"')
+        invalid(service("cip", ports=[{"port": 80, "nodePort": 30080}]),
+                'Service "cip" is invalid: spec.ports[0].nodePort: Forbidden: may not be used when `type` is '
+                "'ClusterIP'")
+        invalid(service("etp", externalTrafficPolicy="Local"), 'Service "etp" is invalid: spec.externalTrafficPolicy: '
+                'Invalid value: "Local": may only be set for externally-accessible services')
+        invalid(service("9lives"), 'Service "9lives" is invalid: metadata.name: Invalid value: "9lives": a DNS-1035 '
+                "label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+                "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+                "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')")
+        # Wrong JSON types are Go's decode errors (400), as for kube-apiserver.
+        r = self.api("POST", SVC_PATH, service("typed", ports=[{"port": "80"}]))
+        self.assertEqual((r.status, r.json["message"]), (400, 'Service in version "v1" cannot be handled as a '
+                         "Service: json: cannot unmarshal string into Go struct field ServicePort.spec.ports.port of "
+                         "type int32"))
+        self.assertEqual(self.api("GET", SVC_PATH).json["items"][0]["metadata"]["name"], "udp")
+
+    def test_updates_keep_the_cluster_ip_and_may_not_change_it(self):
+        svc = self.create(service())
+        ip = svc["spec"]["clusterIP"]
+        # A PUT of the manifest as written (no clusterIP, no ipFamilies) keeps what was allocated.
+        body = service(ports=[{"name": "http", "port": 8080, "targetPort": "http"}])
+        body["metadata"]["resourceVersion"] = svc["metadata"]["resourceVersion"]
+        r = self.api("PUT", SVC_PATH + "/web", body)
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual((r.json["spec"]["clusterIP"], r.json["spec"]["clusterIPs"], r.json["spec"]["ipFamilies"]),
+                         (ip, [ip], ["IPv4"]))
+        self.assertEqual(r.json["spec"]["ports"][0]["port"], 8080)
+        for ctype, patch in (("application/merge-patch+json", {"spec": {"clusterIP": "10.96.0.77"}}),
+                             ("application/strategic-merge-patch+json", {"spec": {"clusterIPs": ["10.96.0.77"],
+                                                                                  "clusterIP": "10.96.0.77"}})):
+            with self.subTest(ctype=ctype):
+                r = self.api("PATCH", SVC_PATH + "/web", patch, content_type=ctype)
+                self.assertEqual((r.status, r.json["message"]),
+                                 (422, 'Service "web" is invalid: spec.clusterIPs[0]: Invalid value: '
+                                       '[]string{"10.96.0.77"}: may not change once set'))
+        # Ports merge on port in a strategic merge patch.
+        r = self.api("PATCH", SVC_PATH + "/web", {"spec": {"ports": [{"name": "metrics", "port": 9090}]}},
+                     content_type="application/strategic-merge-patch+json")
+        self.assertEqual([(p["name"], p["port"], p["targetPort"]) for p in r.json["spec"]["ports"]],
+                         [("http", 8080, "http"), ("metrics", 9090, 9090)])
+        # To ExternalName and back: the address goes, a new one comes.
+        r = self.api("PATCH", SVC_PATH + "/web", {"spec": {"type": "ExternalName", "externalName": "web.example"}},
+                     content_type="application/merge-patch+json")
+        self.assertEqual(r.status, 200, r.body)
+        for key in ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy", "internalTrafficPolicy"):
+            self.assertNotIn(key, r.json["spec"])
+        r = self.api("PATCH", SVC_PATH + "/web", {"spec": {"type": "ClusterIP", "externalName": None}},
+                     content_type="application/merge-patch+json")
+        self.assertEqual(r.status, 200, r.body)
+        self.assert_in_cidr(r.json["spec"]["clusterIP"])
+        # NodePort to ClusterIP drops the node ports it allocated.
+        np = self.create(service("np", type="NodePort"))
+        r = self.api("PATCH", SVC_PATH + "/np", {"spec": {"type": "ClusterIP"}},
+                     content_type="application/merge-patch+json")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertNotIn("nodePort", r.json["spec"]["ports"][0])
+        self.assertNotIn("externalTrafficPolicy", r.json["spec"])
+        self.assertEqual(r.json["spec"]["clusterIP"], np["spec"]["clusterIP"])
+        # Status is written through /status only; PUT to a missing Service creates it.
+        cur = self.api("GET", SVC_PATH + "/np").json
+        cur["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}}
+        self.assertEqual(self.api("PUT", SVC_PATH + "/np", cur).json["status"], {"loadBalancer": {}})
+        self.assertEqual(self.api("PUT", SVC_PATH + "/made-by-put", service("made-by-put")).status, 201)
+
+    def test_list_watch_field_selectors_delete_and_discovery(self):
+        rv = self.api("GET", SVC_PATH).json["metadata"]["resourceVersion"]
+        with self.kube.watch(SVC_PATH, {"resourceVersion": rv}) as w:
+            self.create(service())
+            self.create(service("np", type="NodePort"))
+            self.api("PATCH", SVC_PATH + "/web", {"metadata": {"labels": {"x": "y"}}},
+                     content_type="application/merge-patch+json")
+            r = self.api("DELETE", SVC_PATH + "/web")
+            events = w.collect(count=4, timeout=10)
+        self.assertEqual((r.status, r.json["kind"], r.json["metadata"]["name"]), (200, "Service", "web"))
+        self.assertEqual([(e["type"], e["object"]["metadata"]["name"]) for e in events],
+                         [("ADDED", "web"), ("ADDED", "np"), ("MODIFIED", "web"), ("DELETED", "web")])
+        ip = self.api("GET", SVC_PATH + "/np").json["spec"]["clusterIP"]
+        for selector, names in (("spec.type=NodePort", ["np"]), ("spec.type!=NodePort", []),
+                                (f"spec.clusterIP={ip}", ["np"]), ("metadata.name=np", ["np"])):
+            with self.subTest(selector=selector):
+                r = self.api("GET", "/api/v1/services", query={"fieldSelector": selector})
+                self.assertEqual([i["metadata"]["name"] for i in r.json["items"]], names)
+        r = self.api("GET", SVC_PATH, query={"fieldSelector": "spec.selector=x"})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json["kind"], "Status")
+        res = {x["name"]: x for x in self.api("GET", "/api/v1").json["resources"]}
+        svc = res["services"]
+        self.assertEqual((svc["kind"], svc["singularName"], svc["namespaced"], svc["shortNames"], svc["categories"]),
+                         ("Service", "service", True, ["svc"], ["all"]))
+        self.assertEqual(set(svc["verbs"]), {"create", "delete", "deletecollection", "get", "list", "patch",
+                                             "update", "watch"})
+        self.assertEqual(res["services/status"]["verbs"], ["get", "patch", "update"])
+        # A namespace's deletion takes its Services along.
+        self.kube.delete_namespace("team-v")
+        self.assertEqual(self.kube.objects("Service"), [])
+
+    def test_rbac(self):
+        self.create(service())
+        user = "svc-reader"
+        self.kube.add_user(user, token="fake-token-svc-reader")
+        r = self.api("GET", SVC_PATH, user=user)
+        self.assertEqual((r.status, r.json["message"]),
+                         (403, f'services is forbidden: User "{user}" cannot list resource "services" in API group '
+                               '"" in the namespace "team-v"'))
+        self.kube.seed({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                        "metadata": {"name": "svc-read", "namespace": "team-v"},
+                        "rules": [{"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list", "watch"]}]})
+        self.kube.seed({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                        "metadata": {"name": "svc-read", "namespace": "team-v"},
+                        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "svc-read"},
+                        "subjects": [{"kind": "User", "name": user}]})
+        self.assertEqual(self.api("GET", SVC_PATH, user=user).status, 200)
+        self.assertEqual(self.api("GET", SVC_PATH + "/web", user=user).status, 200)
+        self.assertEqual(self.api("GET", "/api/v1/namespaces/default/services", user=user).status, 403)
+        r = self.api("DELETE", SVC_PATH + "/web", user=user)
+        self.assertEqual((r.status, r.json["message"]),
+                         (403, f'services "web" is forbidden: User "{user}" cannot delete resource "services" in API '
+                               'group "" in the namespace "team-v"'))
+        # The status subresource is a resource of its own for RBAC.
+        r = self.api("PATCH", SVC_PATH + "/web/status", {"status": {}}, user=user,
+                     content_type="application/merge-patch+json")
+        self.assertIn('cannot patch resource "services/status"', r.json["message"])
+
+    @needs_kubectl
+    def test_kubectl_apply_get_and_delete(self):
+        path = os.path.join(self.kube.workdir, "service.yaml")
+        with open(path, "w") as f:
+            f.write(SERVICE_MANIFEST.replace("__PORT__", "8080"))
+        r = self.kube.kubectl("apply", "-f", path, check=True)
+        self.assertEqual(r.stdout.strip(), "service/web created")
+        r = self.kube.kubectl("apply", "-f", path, check=True)
+        self.assertEqual((r.stdout.strip(), r.stderr.strip()), ("service/web unchanged", ""))
+        r = self.kube.kubectl("get", "svc", "-n", "team-v", check=True)
+        self.assertRegex(r.stdout, r"^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\n")
+        self.assertRegex(r.stdout, r"\nweb\s+ClusterIP\s+10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+\s+<none>\s+8080/TCP\s+"
+                                   r"\d+s\n")
+        r = self.kube.kubectl("get", "services", "-n", "team-v", "-o", "wide", check=True)
+        self.assertRegex(r.stdout, r"SELECTOR\n.*app\.kubernetes\.io/component=server,app\.kubernetes\.io/name=web\n")
+        svc = json.loads(self.kube.kubectl("get", "svc", "web", "-n", "team-v", "-o", "json", check=True).stdout)
+        self.assertEqual(svc["spec"]["selector"], {"app.kubernetes.io/name": "web",
+                                                   "app.kubernetes.io/component": "server"})
+        self.assertEqual(svc["spec"]["ports"], [{"name": "http", "port": 8080, "protocol": "TCP",
+                                                 "targetPort": "http"}])
+        self.assertIs(svc["spec"]["publishNotReadyAddresses"], True)
+        self.assert_in_cidr(svc["spec"]["clusterIP"])
+        self.assertIn("kubectl.kubernetes.io/last-applied-configuration", svc["metadata"]["annotations"])
+        ip = svc["spec"]["clusterIP"]
+        # A changed manifest is patched in place: same address, new port.
+        with open(path, "w") as f:
+            f.write(SERVICE_MANIFEST.replace("__PORT__", "9090"))
+        r = self.kube.kubectl("apply", "-f", path, check=True)
+        self.assertEqual(r.stdout.strip(), "service/web configured")
+        self.assertEqual(self.kube.requests(method="PATCH")[-1]["contentType"],
+                         "application/strategic-merge-patch+json")
+        svc = json.loads(self.kube.kubectl("get", "svc", "web", "-n", "team-v", "-o", "json", check=True).stdout)
+        self.assertEqual(([p["port"] for p in svc["spec"]["ports"]], svc["spec"]["clusterIP"]), ([9090], ip))
+        # A manifest that moves the cluster IP is refused, as kube-apiserver refuses it.
+        with open(path, "w") as f:
+            f.write(SERVICE_MANIFEST.replace("__PORT__", "9090").replace("spec:\n", "spec:\n  clusterIP: 10.96.0.50\n"))
+        r = self.kube.kubectl("apply", "-f", path)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('The Service "web" is invalid: spec.clusterIPs[0]: Invalid value: []string{"10.96.0.50"}: '
+                      "may not change once set", r.stderr)
+        r = self.kube.kubectl("create", "service", "clusterip", "Web2", "--tcp=80:8080", "-n", "team-v")
+        self.assertIn('Service "Web2" is invalid: metadata.name: Invalid value: "Web2": a DNS-1035 label', r.stderr)
+        r = self.kube.kubectl("get", "all", "-n", "team-v", check=True)
+        self.assertIn("service/web", r.stdout)
+        r = self.kube.kubectl("delete", "svc", "web", "-n", "team-v", check=True)
+        self.assertEqual(r.stdout.strip(), 'service "web" deleted')
+        r = self.kube.kubectl("get", "svc", "web", "-n", "team-v")
+        self.assertIn('Error from server (NotFound): services "web" not found', r.stderr)
+        # What the ServiceAccount of default_config() may not do.
+        r = self.kube.kubectl("get", "svc", "-n", "team-v", user=SA)
+        self.assertIn(f'Error from server (Forbidden): services is forbidden: User "{SA}" cannot list resource '
+                      '"services" in API group "" in the namespace "team-v"', r.stderr)
+
+    @needs_kubectl
+    def test_kubectl_apply_k(self):
+        d = os.path.join(self.kube.workdir, "kustomize-svc")
+        os.makedirs(d, exist_ok=True)
+        files = {
+            "kustomization.yaml": "namespace: shop\nresources:\n  - namespace.yaml\n  - services.yaml\n"
+                                  "labels:\n  - pairs:\n      team: shop\n    includeSelectors: true\n",
+            "namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+            "services.yaml": SERVICE_MANIFEST.replace("__PORT__", "80").replace("  namespace: team-v\n", "") +
+            "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: edge\nspec:\n  type: NodePort\n"
+            "  selector:\n    app.kubernetes.io/name: web\n  ports:\n    - port: 443\n      targetPort: 8443\n",
+        }
+        for name, text in files.items():
+            with open(os.path.join(d, name), "w") as f:
+                f.write(text)
+        r = self.kube.kubectl("apply", "-k", d, check=True)
+        for line in ("namespace/shop created", "service/edge created", "service/web created"):
+            self.assertIn(line, r.stdout)
+        r = self.kube.kubectl("apply", "-k", d, check=True)
+        for line in ("namespace/shop unchanged", "service/edge unchanged", "service/web unchanged"):
+            self.assertIn(line, r.stdout)
+        r = self.kube.kubectl("get", "svc", "-n", "shop", check=True)
+        self.assertRegex(r.stdout, r"edge\s+NodePort\s+10\.\d+\.\d+\.\d+\s+<none>\s+443:3\d{4}/TCP\s+")
+        self.assertRegex(r.stdout, r"web\s+ClusterIP\s+10\.\d+\.\d+\.\d+\s+<none>\s+80/TCP\s+")
+        web = json.loads(self.kube.kubectl("get", "svc", "web", "-n", "shop", "-o", "json", check=True).stdout)
+        self.assertEqual(web["spec"]["selector"], {"app.kubernetes.io/name": "web",
+                                                   "app.kubernetes.io/component": "server", "team": "shop"})
+        self.assertEqual(web["metadata"]["labels"]["team"], "shop")
+        r = self.kube.kubectl("delete", "svc", "edge", "-n", "shop", check=True)
+        self.assertIn('service "edge" deleted', r.stdout)
+        self.assertEqual([o["metadata"]["name"] for o in self.kube.objects("Service", "shop")], ["web"])
+
+
 class HarnessTest(unittest.TestCase):
 
     def test_incluster_dir_and_cleanup(self):
