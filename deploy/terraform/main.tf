@@ -3,6 +3,7 @@
 #
 # A drop-in for the former aws-cli + kubectl CronJob module: the same
 # variables and object names, with the job replaced by `ecr-renew sync`.
+# mode = "controller" runs `ecr-renew run` in a Deployment instead.
 # The AWS part (modules/iam) and the Kubernetes part (modules/kubernetes)
 # can also be used on their own.
 
@@ -23,6 +24,7 @@ module "kubernetes" {
 
   role_arn   = module.iam[0].role_arn
   aws_region = var.aws_region
+  mode       = var.mode
 
   ecr_secret_namespace  = var.ecr_secret_namespace
   ecr_secret_namespaces = var.ecr_secret_namespaces
@@ -59,4 +61,12 @@ module "kubernetes" {
 
   create_initial_secret  = var.create_initial_secret
   initial_secret_timeout = var.initial_secret_timeout
+
+  exclude_namespaces      = var.exclude_namespaces
+  namespace_selector      = var.namespace_selector
+  listen_port             = var.listen_port
+  controller_resources    = var.controller_resources
+  service_monitor_enabled = var.service_monitor_enabled
+  prometheus_rule_enabled = var.prometheus_rule_enabled
+  monitoring_labels       = var.monitoring_labels
 }

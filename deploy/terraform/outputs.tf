@@ -1,5 +1,5 @@
 output "iam_role_arn" {
-  description = "ARN of the IRSA role of the job (null when ecr_secret_enabled is false)."
+  description = "ARN of the IRSA role of ecr-renew (null when ecr_secret_enabled is false)."
   value       = one(module.iam[*].role_arn)
 }
 
@@ -14,7 +14,7 @@ output "iam_policy_json" {
 }
 
 output "service_account" {
-  description = "Namespace and name of the job's ServiceAccount."
+  description = "Namespace and name of the ServiceAccount ecr-renew runs as."
   value       = one(module.kubernetes[*].service_account)
 }
 
@@ -29,11 +29,21 @@ output "secret_namespaces" {
 }
 
 output "cronjob_name" {
-  description = "Name of the renewal CronJob in kube-system."
+  description = "Name of the renewal CronJob in kube-system (null in mode controller)."
   value       = one(module.kubernetes[*].cronjob_name)
 }
 
 output "initial_job_name" {
   description = "Name of the one-off Job that wrote the first Secret (null if none)."
   value       = try(module.kubernetes[0].initial_job_name, null)
+}
+
+output "deployment_name" {
+  description = "Name of the controller's Deployment in kube-system (null in mode cronjob)."
+  value       = one(module.kubernetes[*].deployment_name)
+}
+
+output "metrics_service" {
+  description = "Namespace, name and port of the controller's metrics Service (null in mode cronjob)."
+  value       = try(module.kubernetes[0].metrics_service, null)
 }

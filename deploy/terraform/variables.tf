@@ -78,16 +78,16 @@ variable "aws_region" {
 }
 
 variable "ecr_secret_namespaces" {
-  description = "More namespaces to write the same Secret to, besides ecr_secret_namespace. They must exist: ecr_create_namespace only creates ecr_secret_namespace. Each gets its own Role and RoleBinding."
+  description = "More namespaces to write the same Secret to, besides ecr_secret_namespace. They must exist: ecr_create_namespace only creates ecr_secret_namespace. Mode cronjob: names only, each gets its own Role and RoleBinding. Mode controller: globs too (team-*, or * for every namespace), and namespaces created later are served at once."
   type        = list(string)
   default     = []
 
   validation {
     condition = alltrue([
       for ns in var.ecr_secret_namespaces :
-      can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns)) && length(ns) <= 63
+      can(regex("^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$", ns)) && length(ns) <= 63
     ])
-    error_message = "Each ecr_secret_namespaces entry must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)."
+    error_message = "Each ecr_secret_namespaces entry must be a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters), or with mode = \"controller\" a glob of one ('*' and '?' also allowed)."
   }
 }
 
@@ -169,7 +169,7 @@ variable "image_pull_secrets" {
 }
 
 variable "schedule" {
-  description = "Cron schedule of the renewal (controller time zone, normally UTC). ECR tokens live 12 hours; the longest gap between runs must be at most 10 hours. Hours may be *, */N with N in 1, 2, 3, 4, 6 or 8 (even gaps), or a list such as 0,8,16; day, month and weekday must be *."
+  description = "Mode cronjob: cron schedule of the renewal (kube-controller-manager time zone, normally UTC). ECR tokens live 12 hours; the longest gap between runs must be at most 10 hours. Hours may be *, */N with N in 1, 2, 3, 4, 6 or 8 (even gaps), or a list such as 0,8,16; day, month and weekday must be *."
   type        = string
   default     = "0 */8 * * *"
 
@@ -199,13 +199,13 @@ variable "schedule" {
 }
 
 variable "suspend" {
-  description = "Suspend the CronJob (no new runs; the Secret stops being renewed and expires within 12 hours)."
+  description = "Mode cronjob: suspend the CronJob (no new runs; the Secret stops being renewed and expires within 12 hours)."
   type        = bool
   default     = false
 }
 
 variable "starting_deadline_seconds" {
-  description = "How late (seconds) a missed run may still start, e.g. after a control-plane outage; later ones are skipped until the next schedule."
+  description = "Mode cronjob: how late (seconds) a missed run may still start, e.g. after a control-plane outage; later ones are skipped until the next schedule."
   type        = number
   default     = 3600
 
@@ -216,7 +216,7 @@ variable "starting_deadline_seconds" {
 }
 
 variable "successful_jobs_history_limit" {
-  description = "Finished successful Jobs the CronJob keeps (for kubectl logs)."
+  description = "Mode cronjob: finished successful Jobs the CronJob keeps (for kubectl logs)."
   type        = number
   default     = 3
 
@@ -227,7 +227,7 @@ variable "successful_jobs_history_limit" {
 }
 
 variable "failed_jobs_history_limit" {
-  description = "Failed Jobs the CronJob keeps (for kubectl logs)."
+  description = "Mode cronjob: failed Jobs the CronJob keeps (for kubectl logs)."
   type        = number
   default     = 3
 
@@ -238,7 +238,7 @@ variable "failed_jobs_history_limit" {
 }
 
 variable "backoff_limit" {
-  description = "Retries (new pods) of a failed run before its Job counts as failed."
+  description = "Mode cronjob: retries (new pods) of a failed run before its Job counts as failed."
   type        = number
   default     = 3
 
@@ -249,7 +249,7 @@ variable "backoff_limit" {
 }
 
 variable "active_deadline_seconds" {
-  description = "Upper bound (seconds) on one run including its retries; a hung run is stopped after it."
+  description = "Mode cronjob: upper bound (seconds) on one run including its retries; a hung run is stopped after it."
   type        = number
   default     = 600
 
@@ -260,7 +260,7 @@ variable "active_deadline_seconds" {
 }
 
 variable "resources" {
-  description = "CPU and memory requests and limits of the container (a short-lived static binary; the defaults are plenty)."
+  description = "Mode cronjob: CPU and memory requests and limits of the job's container (a short-lived static binary; the defaults are plenty). The controller's are controller_resources."
   type = object({
     requests = optional(map(string), { cpu = "10m", memory = "16Mi" })
     limits   = optional(map(string), { cpu = "100m", memory = "64Mi" })
@@ -280,13 +280,13 @@ variable "resources" {
 }
 
 variable "node_selector" {
-  description = "Node labels the job's pods must match."
+  description = "Node labels the ecr-renew pods (jobs or controller) must match."
   type        = map(string)
   default     = {}
 }
 
 variable "tolerations" {
-  description = "Tolerations of the job's pods."
+  description = "Tolerations of the ecr-renew pods (jobs or controller)."
   type = list(object({
     key                = optional(string)
     operator           = optional(string, "Equal")
@@ -306,7 +306,7 @@ variable "tolerations" {
 }
 
 variable "node_affinity" {
-  description = "Node affinity of the job's pods: required_terms (any one term must match; the expressions of a term must all match) and preferred_terms (weight 1-100)."
+  description = "Node affinity of the ecr-renew pods (jobs or controller): required_terms (any one term must match; the expressions of a term must all match) and preferred_terms (weight 1-100)."
   type = object({
     required_terms = optional(list(object({
       match_expressions = list(object({
@@ -339,7 +339,7 @@ variable "node_affinity" {
 }
 
 variable "priority_class_name" {
-  description = "PriorityClass of the job's pods, or null for the cluster default. Pulls depend on the Secret; system-cluster-critical is a reasonable choice on busy clusters."
+  description = "PriorityClass of the ecr-renew pods (jobs or controller), or null for the cluster default. Pulls depend on the Secret; system-cluster-critical is a reasonable choice on busy clusters."
   type        = string
   default     = null
 
@@ -350,13 +350,13 @@ variable "priority_class_name" {
 }
 
 variable "pod_annotations" {
-  description = "Extra annotations on the job's pods."
+  description = "Extra annotations on the ecr-renew pods (jobs or controller)."
   type        = map(string)
   default     = {}
 }
 
 variable "pod_labels" {
-  description = "Extra labels on the job's pods."
+  description = "Extra labels on the ecr-renew pods (jobs or controller)."
   type        = map(string)
   default     = {}
 
@@ -384,7 +384,7 @@ variable "labels" {
 }
 
 variable "log_format" {
-  description = "Log format of the job (ECR_RENEW_LOG_FORMAT): text or json."
+  description = "Log format of ecr-renew (ECR_RENEW_LOG_FORMAT): text or json."
   type        = string
   default     = "text"
 
@@ -395,7 +395,7 @@ variable "log_format" {
 }
 
 variable "log_level" {
-  description = "Log level of the job (ECR_RENEW_LOG_LEVEL): debug, info, warn or error."
+  description = "Log level of ecr-renew (ECR_RENEW_LOG_LEVEL): debug, info, warn or error."
   type        = string
   default     = "info"
 
@@ -406,19 +406,112 @@ variable "log_level" {
 }
 
 variable "create_initial_secret" {
-  description = "Run a one-off Job at apply time (and whenever its inputs change) so the Secret exists when terraform apply returns; apply fails if it does not succeed within initial_secret_timeout. Needs neither the AWS CLI nor kubectl where Terraform runs."
+  description = "Make sure the Secret exists when terraform apply returns; apply fails if that does not happen within initial_secret_timeout. Mode cronjob: a one-off Job runs at apply time (and whenever its inputs change). Mode controller: apply waits for the Deployment's rollout (the controller is ready once every selected namespace holds a valid Secret). Needs neither the AWS CLI nor kubectl where Terraform runs."
   type        = bool
   default     = true
 }
 
 variable "initial_secret_timeout" {
-  description = "How long terraform apply waits for the one-off Job (Terraform duration such as 5m)."
+  description = "How long terraform apply waits for the one-off Job, or in mode controller for the Deployment's rollout (Terraform duration such as 5m)."
   type        = string
   default     = "5m"
 
   validation {
     condition     = can(regex("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.initial_secret_timeout)) && length(var.initial_secret_timeout) > 0
     error_message = "initial_secret_timeout must be a duration such as 90s, 5m or 1h."
+  }
+}
+
+variable "mode" {
+  description = "How the Secret is kept fresh. \"cronjob\": a CronJob runs ecr-renew sync on schedule, with a Role per namespace (the drop-in for the old module). \"controller\": a Deployment runs ecr-renew run, which serves new and matching namespaces at once, repairs deleted or edited Secrets, renews by the token's expiry and serves health and Prometheus metrics, with one ClusterRole instead of the Roles (docs/operators-guide.md#controller)."
+  type        = string
+  default     = "cronjob"
+
+  validation {
+    condition     = contains(["cronjob", "controller"], var.mode)
+    error_message = "mode must be \"cronjob\" or \"controller\"."
+  }
+}
+
+variable "exclude_namespaces" {
+  description = "Mode controller: namespaces (names or globs such as kube-*) never to write the Secret to, even when they match ecr_secret_namespaces or namespace_selector (ECR_RENEW_EXCLUDE_NAMESPACES). A namespace annotated ecr-renew/exclude: \"true\" is skipped as well."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for ns in var.exclude_namespaces :
+      can(regex("^[a-z0-9*?]([-a-z0-9*?]*[a-z0-9*?])?$", ns)) && length(ns) <= 63
+    ])
+    error_message = "Each exclude_namespaces entry must be a namespace name or a glob of one: lower-case letters, digits, '-', '*' and '?', at most 63 characters."
+  }
+}
+
+variable "namespace_selector" {
+  description = "Mode controller: a Kubernetes label selector the namespaces must match as well (ECR_RENEW_NAMESPACE_SELECTOR), e.g. \"ecr-renew=enabled\" or \"env in (prod,staging),!legacy\". Empty: no selector. To select by labels alone, set ecr_secret_namespaces = [\"*\"]."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^[-A-Za-z0-9_./=!(), ]*$", var.namespace_selector)) && length(var.namespace_selector) <= 1024
+    error_message = "namespace_selector must be a label selector such as \"team=payments\" or \"env in (prod,staging),!legacy\": label keys and values, = == != in notin ( ) , ! and spaces, at most 1024 characters."
+  }
+}
+
+variable "listen_port" {
+  description = "Mode controller: port of /healthz, /readyz and /metrics (ECR_RENEW_LISTEN), the container port named http and the port of Service ecr-renew-metrics."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.listen_port >= 1024 && var.listen_port <= 65535 && floor(var.listen_port) == var.listen_port
+    error_message = "listen_port must be a whole number from 1024 to 65535 (the container runs as a non-root user without capabilities)."
+  }
+}
+
+variable "controller_resources" {
+  description = "Mode controller: CPU and memory requests and limits of the controller's container (a long-running static binary: about 12 MiB resident with 1,000 namespaces, see the README benchmark)."
+  type = object({
+    requests = optional(map(string), { cpu = "10m", memory = "32Mi" })
+    limits   = optional(map(string), { cpu = "200m", memory = "64Mi" })
+  })
+  default = {
+    requests = { cpu = "10m", memory = "32Mi" }
+    limits   = { cpu = "200m", memory = "64Mi" }
+  }
+
+  validation {
+    condition = alltrue([
+      for k, v in merge(var.controller_resources.requests, var.controller_resources.limits) :
+      contains(["cpu", "memory", "ephemeral-storage"], k) && can(regex("^[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$", v))
+    ])
+    error_message = "controller_resources.requests and controller_resources.limits may only set cpu, memory and ephemeral-storage, to Kubernetes quantities such as 10m, 0.1, 32Mi or 1Gi."
+  }
+}
+
+variable "service_monitor_enabled" {
+  description = "Mode controller: create a ServiceMonitor (monitoring.coreos.com/v1) so the Prometheus operator scrapes the controller. The operator's CRDs must be installed before terraform plan."
+  type        = bool
+  default     = false
+}
+
+variable "prometheus_rule_enabled" {
+  description = "Mode controller: create a PrometheusRule (monitoring.coreos.com/v1) with ecr-renew's alerts (docs/operators-guide.md#alerts). The operator's CRDs must be installed before terraform plan."
+  type        = bool
+  default     = false
+}
+
+variable "monitoring_labels" {
+  description = "Mode controller: extra labels on the ServiceMonitor and the PrometheusRule, for the selectors of your Prometheus (kube-prometheus-stack: release = \"<its release name>\")."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for k, v in var.monitoring_labels :
+      can(regex("^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$", k)) && can(regex("^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$", v)) && length(v) <= 63
+    ])
+    error_message = "monitoring_labels keys must be valid label keys ([prefix/]name) and values at most 63 letters, digits, '-', '_' or '.', starting and ending alphanumeric."
   }
 }
 

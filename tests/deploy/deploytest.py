@@ -30,7 +30,23 @@ DEPLOY = os.path.join(REPO, "deploy")
 TF_ROOT = os.path.join(DEPLOY, "terraform")
 KUBE_ROOT = os.path.join(DEPLOY, "kubernetes")
 IRSA_OVERLAY = os.path.join(KUBE_ROOT, "overlays", "irsa")
+CONTROLLER_COMPONENTS = ("controller", "service-monitor", "prometheus-rule")
+# Kinds of the Prometheus operator: no schema in kubernetes-models, and not
+# served by the Kubernetes API stand-in.
+MONITORING_KINDS = {"ServiceMonitor", "PrometheusRule"}
 DOCS_GUIDE = os.path.join(REPO, "docs", "operators-guide.md")
+
+# What `ecr-renew run` exposes on /metrics (the contract the alerts, the
+# dashboards and docs/operators-guide.md build on): name -> (type, labels).
+CONTROLLER_METRICS = {
+    "ecr_renew_token_expiry_timestamp_seconds": ("gauge", ("region", "registry")),
+    "ecr_renew_secret_writes_total": ("counter", ("outcome",)),
+    "ecr_renew_secret_errors_total": ("counter", ("reason",)),
+    "ecr_renew_aws_errors_total": ("counter", ("operation", "code")),
+    "ecr_renew_namespaces": ("gauge", ("state",)),
+    "ecr_renew_last_success_timestamp_seconds": ("gauge", ()),
+    "ecr_renew_build_info": ("gauge", ("version",)),
+}
 
 # Only hashicorp/aws can be installed here, from this directory (override
 # with ECR_RENEW_TF_PLUGIN_DIR).
@@ -71,6 +87,17 @@ def require_kubectl(test: unittest.TestCase) -> str:
     exe = kubectl()
     if not exe:
         test.skipTest("kubectl is not installed (needed for kubectl kustomize / apply)")
+    return exe
+
+
+def promtool() -> str | None:
+    return os.environ.get("ECR_RENEW_PROMTOOL") or shutil.which("promtool")
+
+
+def require_promtool(test: unittest.TestCase) -> str:
+    exe = promtool()
+    if not exe:
+        test.skipTest("promtool is not installed (Debian package prometheus; set ECR_RENEW_PROMTOOL)")
     return exe
 
 
@@ -229,9 +256,7 @@ def kustomize_text(directory: str) -> str:
 
 
 @contextlib.contextmanager
-def irsa_overlay_with_initial_job():
-    """A copy of deploy/kubernetes whose irsa overlay has the initial-job
-    component switched on, as the overlay's comment tells users to do."""
+def _irsa_overlay_edited(commented: str, enabled: str, what: str):
     tmp = tempfile.mkdtemp(prefix="ecr-renew-kustomize-")
     try:
         copy = os.path.join(tmp, "kubernetes")
@@ -239,15 +264,34 @@ def irsa_overlay_with_initial_job():
         path = os.path.join(copy, "overlays", "irsa", "kustomization.yaml")
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
-        commented = "# components:\n#   - ../../components/initial-job"
         if commented not in text:
-            raise AssertionError("overlays/irsa/kustomization.yaml no longer has the commented-out "
-                                 "initial-job component these tests switch on")
+            raise AssertionError(f"overlays/irsa/kustomization.yaml no longer has the commented-out "
+                                 f"{what} these tests switch on")
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text.replace(commented, "components:\n  - ../../components/initial-job"))
+            fh.write(text.replace(commented, enabled, 1))
         yield os.path.join(copy, "overlays", "irsa")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def irsa_overlay_with_initial_job():
+    """A copy of deploy/kubernetes whose irsa overlay has the initial-job
+    component switched on, as the overlay's comment tells users to do."""
+    return _irsa_overlay_edited("# components:\n#   - ../../components/initial-job",
+                                "components:\n  - ../../components/initial-job", "initial-job component")
+
+
+def irsa_overlay_with_controller(monitoring: bool = True, initial_job: bool = False):
+    """A copy of deploy/kubernetes whose irsa overlay runs the controller, as
+    its comment tells users to do: the controller component and, with
+    `monitoring`, the ServiceMonitor and PrometheusRule components.
+    `initial_job` lists components/initial-job first as well (a combination
+    the controller component must cope with)."""
+    commented = "".join(f"\n#   - ../../components/{c}" for c in CONTROLLER_COMPONENTS)
+    names = (["initial-job"] if initial_job else []) + list(CONTROLLER_COMPONENTS[:None if monitoring else 1])
+    enabled = "".join(f"\n  - ../../components/{c}" for c in names)
+    return _irsa_overlay_edited("# components:" + commented, "components:" + enabled,
+                                "controller components")
 
 
 def find(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:

@@ -113,6 +113,53 @@ class OperatorsGuide(unittest.TestCase):
                      "components/initial-job", "0 */8 * * *"):
             self.assertIn(name, self.text)
 
+    def test_names_of_the_controller(self):
+        for name in ("ecr-renew-controller", "ecr-renew-metrics", "http-metrics", "components/controller",
+                     "components/service-monitor", "components/prometheus-rule", "examples/controller",
+                     "/healthz", "/readyz", "/metrics", "ECR_RENEW_NAMESPACES", "ECR_RENEW_EXCLUDE_NAMESPACES",
+                     "ECR_RENEW_NAMESPACE_SELECTOR", "ECR_RENEW_LISTEN", 'mode = "controller"',
+                     "ecr-renew/exclude"):
+            self.assertIn(name, self.text)
+        self.assertIn("[Controller](#controller)", self.text)
+        self.assertIn("\n## Controller\n", self.text)
+        self.assertIn("\n### Alerts\n", self.text)
+
+    def test_every_metric_is_documented_with_type_and_labels(self):
+        for name, (kind, labels) in dt.CONTROLLER_METRICS.items():
+            with self.subTest(metric=name):
+                row = re.search(rf"^\| `{name}` \| (\w+) \|([^|]*)\|", self.text, re.M)
+                self.assertIsNotNone(row, f"no row for {name} in the metrics table")
+                self.assertEqual(row.group(1), kind)
+                self.assertEqual(re.findall(r"`(\w+)`", row.group(2)), list(labels))
+
+    def test_every_alert_is_documented(self):
+        path = os.path.join(dt.KUBE_ROOT, "components", "prometheus-rule", "prometheusrule.yaml")
+        with open(path, encoding="utf-8") as fh:
+            alerts = re.findall(r"^\s+- alert: (\w+)$", fh.read(), re.M)
+        self.assertTrue(alerts)
+        for alert in alerts:
+            with self.subTest(alert=alert):
+                row = re.search(rf"^\| `{alert}` \| [^|]+ \| (critical|warning) \| ", self.text, re.M)
+                self.assertIsNotNone(row, f"no row for {alert} in the alerts table")
+                self.assertIn(f"severity: {row.group(1)}", self.rule_text(path, alert))
+
+    @staticmethod
+    def rule_text(path: str, alert: str) -> str:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        return text.split(f"- alert: {alert}\n", 1)[1].split("- alert:", 1)[0]
+
+    def test_anchors_used_in_the_guide_and_the_manifests_exist(self):
+        headings = {re.sub(r"[^a-z0-9 -]", "", h.lower()).replace(" ", "-")
+                    for h in re.findall(r"^#+ (.+)$", self.text, re.M)}
+        links = set(re.findall(r"\]\(#([a-z0-9-]+)\)", self.text))
+        for top, _dirs, files in os.walk(dt.DEPLOY):
+            for f in files:
+                with open(os.path.join(top, f), encoding="utf-8") as fh:
+                    links |= set(re.findall(r"operators-guide\.md#([a-z0-9-]+)", fh.read()))
+        self.assertTrue(links)
+        self.assertFalse(links - headings, f"links to missing headings: {sorted(links - headings)}")
+
     def test_exit_codes_are_explained(self):
         for code in ("| 0 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 7 |"):
             self.assertIn(code, self.text)

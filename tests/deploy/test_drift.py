@@ -9,6 +9,12 @@ and container security contexts, resources and environment variable names.
 Terraform values are compared at the variables' defaults, which are what the
 manifests hard-code.
 
+The same for mode = "controller": the module's controller resources against
+the irsa overlay with the controller, service-monitor and prometheus-rule
+components switched on (Deployment, ClusterRole and binding, Service,
+ServiceMonitor, PrometheusRule; the alert rules to the letter). Which
+resources exist in which mode is checked from their count expressions.
+
 Also here, because it needs the same parser: the root module passes every
 variable of its submodules and declares them with the same types, defaults
 and validations.
@@ -35,12 +41,36 @@ import deploytest as dt  # noqa: E402
 K8S_MODULE = os.path.join(dt.TF_ROOT, "modules", "kubernetes")
 IAM_MODULE = os.path.join(dt.TF_ROOT, "modules", "iam")
 
-EXPECTED_TF_RESOURCES = {
-    "kubernetes_namespace_v1", "kubernetes_service_account_v1", "kubernetes_role_v1",
-    "kubernetes_role_binding_v1", "kubernetes_cron_job_v1", "kubernetes_job_v1",
+# Every resource of the module and when it exists: its count (or, for the
+# per-namespace RBAC, for_each) expression.
+RESOURCE_GATES = {
+    ("kubernetes_namespace_v1", "target"): ("count", "${var.ecr_create_namespace ? 1 : 0}"),
+    ("kubernetes_service_account_v1", "this"): (None, None),
+    ("kubernetes_role_v1", "secrets"): ("for_each", "${toset(local.role_namespaces)}"),
+    ("kubernetes_role_binding_v1", "secrets"): ("for_each", "${toset(local.role_namespaces)}"),
+    ("kubernetes_cron_job_v1", "renewal"): ("count", "${local.cronjob ? 1 : 0}"),
+    ("kubernetes_job_v1", "initial"): ("count", "${local.cronjob && var.create_initial_secret ? 1 : 0}"),
+    ("kubernetes_cluster_role_v1", "controller"): ("count", "${local.controller ? 1 : 0}"),
+    ("kubernetes_cluster_role_binding_v1", "controller"): ("count", "${local.controller ? 1 : 0}"),
+    ("kubernetes_deployment_v1", "controller"): ("count", "${local.controller ? 1 : 0}"),
+    ("kubernetes_service_v1", "metrics"): ("count", "${local.controller ? 1 : 0}"),
+    ("kubernetes_manifest", "service_monitor"):
+        ("count", "${local.controller && var.service_monitor_enabled ? 1 : 0}"),
+    ("kubernetes_manifest", "prometheus_rule"):
+        ("count", "${local.controller && var.prometheus_rule_enabled ? 1 : 0}"),
 }
+CRONJOB_RESOURCES = {"kubernetes_namespace_v1", "kubernetes_service_account_v1", "kubernetes_role_v1",
+                     "kubernetes_role_binding_v1", "kubernetes_cron_job_v1", "kubernetes_job_v1"}
 EXPECTED_KINDS = ["Namespace", "ServiceAccount", "Role", "RoleBinding", "CronJob", "Job"]
+CONTROLLER_KINDS = ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service",
+                    "ServiceMonitor", "PrometheusRule"]
 FORBIDDEN_VERBS = {"delete", "deletecollection", "patch", "list", "watch", "*", "escalate", "bind", "impersonate"}
+# The controller's rights, exactly: (resource, resourceNames, verbs).
+CONTROLLER_RBAC = {
+    ("namespaces", (), ("list", "watch")),
+    ("secrets", (), ("create",)),
+    ("secrets", ("ecr-registry-secret",), ("get", "list", "patch", "update", "watch")),
+}
 
 # Root variables whose declaration differs from the submodule's on purpose.
 ROOT_DIFFERS = {
@@ -81,8 +111,12 @@ class TfResolver:
             return value
         m = INTERP.match(value)
         if not m:
-            return value
+            return self.template(value, each_key)
         expr = m.group(1).strip()
+        join = re.fullmatch(r'join\(",", ((?:var|local)\.[a-z_]+)\)', expr)
+        if join:
+            items = self("${" + join.group(1) + "}", each_key)
+            return Unresolved(value) if isinstance(items, Unresolved) else ",".join(items)
         if expr == "each.key" and each_key is not None:
             return each_key
         path = re.fullmatch(r"(var|local)\.([a-z_]+)((?:\.[a-z_]+)*)", expr)
@@ -102,6 +136,20 @@ class TfResolver:
             rtype, rname, field = ref.groups()
             return self(self.module["resource"][rtype][rname]["metadata"][0][field], each_key)
         return Unresolved(value)
+
+    def template(self, value: str, each_key: str | None) -> Any:
+        """A string with ${...} parts inside (":${var.listen_port}")."""
+        parts = re.split(r"(\$\{[^{}]+\})", value)
+        if len(parts) == 1:
+            return value
+        out = []
+        for part in parts:
+            if part.startswith("${"):
+                part = self(part, each_key)
+                if isinstance(part, (Unresolved, dict, list)):
+                    return Unresolved(value)
+            out.append(str(part))
+        return "".join(out)
 
 
 def block(body: dict[str, Any], *path: str) -> Any:
@@ -206,13 +254,46 @@ class Drift(unittest.TestCase):
     # -- inventory ------------------------------------------------------------
 
     def test_same_kinds_of_object(self):
-        self.assertEqual(set(self.tf["resource"]), EXPECTED_TF_RESOURCES)
+        self.assertEqual({(rtype, name) for rtype, named in self.tf["resource"].items() for name in named},
+                         set(RESOURCE_GATES))
         self.assertEqual(sorted(o["kind"] for o in self.objects), sorted(EXPECTED_KINDS))
-        for rtype, named in self.tf["resource"].items():
-            self.assertEqual(len(named), 1, f"more than one {rtype}: {sorted(named)}")
 
-    def test_no_cluster_wide_rights_anywhere(self):
-        self.assertFalse([t for t in self.tf["resource"] if "cluster_role" in t])
+    def test_mode_gates_every_resource(self):
+        # Which resources exist in which mode: mode cronjob (the default) is
+        # exactly today's set, mode controller replaces the CronJob, the Job
+        # and the Roles.
+        self.assertEqual(self.tf["locals"]["cronjob"], '${var.mode == "cronjob"}')
+        self.assertEqual(self.tf["locals"]["controller"], '${var.mode == "controller"}')
+        self.assertEqual(self.tf["locals"]["role_namespaces"], "${local.cronjob ? local.namespaces : []}")
+        self.assertEqual(self.tf["variable"]["mode"]["default"], "cronjob")
+        for (rtype, name), (meta, expr) in RESOURCE_GATES.items():
+            with self.subTest(resource=f"{rtype}.{name}"):
+                body = self.tf["resource"][rtype][name]
+                if meta is None:
+                    self.assertFalse({"count", "for_each"} & set(body))
+                else:
+                    self.assertEqual(body[meta], expr)
+                    self.assertNotIn({"count": "for_each", "for_each": "count"}[meta], body)
+                gated_by_controller = "local.controller" in (expr or "")
+                self.assertEqual(rtype not in CRONJOB_RESOURCES, gated_by_controller)
+
+    def test_cronjob_keeps_its_state_address(self):
+        # The CronJob gained a count with mode: a moved block turns the
+        # existing renewal into renewal[0] instead of replacing it.
+        moved = [m for blocks in self.tf.get("moved", []) for m in blocks]
+        self.assertIn({"from": "${kubernetes_cron_job_v1.renewal}", "to": "${kubernetes_cron_job_v1.renewal[0]}"},
+                      moved)
+
+    def test_cronjob_refuses_globs(self):
+        (pre,) = self.tf["resource"]["kubernetes_cron_job_v1"]["renewal"]["lifecycle"][0]["precondition"]
+        self.assertIn("var.ecr_secret_namespaces", pre["condition"])
+        self.assertIn('mode = "controller"', pre["error_message"])
+
+    def test_no_cluster_wide_rights_in_mode_cronjob(self):
+        for rtype in self.tf["resource"]:
+            if "cluster_role" in rtype:
+                for name, body in self.tf["resource"][rtype].items():
+                    self.assertEqual(body["count"], "${local.controller ? 1 : 0}", f"{rtype}.{name}")
         self.assertFalse([o for o in self.objects if o["kind"].startswith("Cluster")])
 
     # -- objects --------------------------------------------------------------
@@ -239,7 +320,7 @@ class Drift(unittest.TestCase):
     def test_role_rules(self):
         tf = self.tf["resource"]["kubernetes_role_v1"]["secrets"]
         role = dt.find(self.objects, "Role")
-        self.assertEqual(tf["for_each"], "${toset(local.namespaces)}")
+        self.assertEqual(tf["for_each"], "${toset(local.role_namespaces)}")
         ns = self.resolve("${var.ecr_secret_namespace}")
         self.assertEqual(tf["metadata"][0]["name"], role["metadata"]["name"])
         self.assertEqual(self.resolve(tf["metadata"][0]["namespace"], each_key=ns), role["metadata"]["namespace"])
@@ -255,7 +336,7 @@ class Drift(unittest.TestCase):
         tf = self.tf["resource"]["kubernetes_role_binding_v1"]["secrets"]
         rb = dt.find(self.objects, "RoleBinding")
         ns = self.resolve("${var.ecr_secret_namespace}")
-        self.assertEqual(tf["for_each"], "${toset(local.namespaces)}")
+        self.assertEqual(tf["for_each"], "${toset(local.role_namespaces)}")
         self.assertEqual(tf["metadata"][0]["name"], rb["metadata"]["name"])
         self.assertEqual(self.resolve(tf["metadata"][0]["namespace"], each_key=ns), rb["metadata"]["namespace"])
         ref = tf["role_ref"][0]
@@ -328,7 +409,7 @@ class Drift(unittest.TestCase):
     def test_initial_job_matches_cronjob(self):
         tf_job = self.tf["resource"]["kubernetes_job_v1"]["initial"]
         tf_cj = self.tf["resource"]["kubernetes_cron_job_v1"]["renewal"]
-        self.assertEqual(tf_job["count"], "${var.create_initial_secret ? 1 : 0}")
+        self.assertEqual(tf_job["count"], "${local.cronjob && var.create_initial_secret ? 1 : 0}")
         self.assertIs(tf_job["wait_for_completion"], True)
         self.assertIn("create", tf_job["timeouts"][0])
         # Same pod template, to the letter, and the same retry bounds.
@@ -388,6 +469,251 @@ class Drift(unittest.TestCase):
             with self.subTest(variable=name):
                 self.assertTrue(var.get("description"), f"{name} has no description")
                 self.assertIn("type", var, f"{name} has no type")
+
+
+def tf_probe(probe: dict[str, Any]) -> dict[str, Any]:
+    out = {camel(k): v for k, v in probe.items() if k != "http_get"}
+    out["httpGet"] = {camel(k): v for k, v in probe["http_get"][0].items()}
+    return out
+
+
+def tf_controller_pod(tmpl: dict[str, Any], resolve: TfResolver) -> dict[str, Any]:
+    spec = tmpl["spec"][0]
+    (c,) = spec["container"]
+    return {
+        "serviceAccountName": resolve(spec["service_account_name"]),
+        "automountServiceAccountToken": spec["automount_service_account_token"],
+        "enableServiceLinks": spec["enable_service_links"],
+        "terminationGracePeriodSeconds": spec["termination_grace_period_seconds"],
+        "securityContext": tf_security_context(spec["security_context"][0]),
+        "container": {
+            "name": c["name"],
+            "args": c["args"],
+            "imagePullPolicy": resolve(c["image_pull_policy"]),
+            "ports": [{camel(k): resolve(v) for k, v in port.items()} for port in c["port"]],
+            "env": {e["name"]: resolve(e["value"]) for e in c["env"]},
+            "livenessProbe": tf_probe(c["liveness_probe"][0]),
+            "readinessProbe": tf_probe(c["readiness_probe"][0]),
+            "resources": {k: resolve(v) for k, v in c["resources"][0].items()},
+            "securityContext": tf_security_context(c["security_context"][0]),
+        },
+    }
+
+
+def k8s_controller_pod(tmpl: dict[str, Any]) -> dict[str, Any]:
+    spec = tmpl["spec"]
+    (c,) = spec["containers"]
+    return {
+        "serviceAccountName": spec.get("serviceAccountName"),
+        "automountServiceAccountToken": spec.get("automountServiceAccountToken"),
+        "enableServiceLinks": spec.get("enableServiceLinks"),
+        "terminationGracePeriodSeconds": spec.get("terminationGracePeriodSeconds"),
+        "securityContext": spec.get("securityContext"),
+        "container": {
+            "name": c["name"],
+            "args": c.get("args"),
+            "imagePullPolicy": c.get("imagePullPolicy"),
+            "ports": c.get("ports"),
+            "env": {e["name"]: e.get("value") for e in c.get("env", [])},
+            "livenessProbe": c.get("livenessProbe"),
+            "readinessProbe": c.get("readinessProbe"),
+            "resources": c.get("resources"),
+            "securityContext": c.get("securityContext"),
+        },
+    }
+
+
+def rbac_table(rules: list[dict[str, Any]]) -> set[tuple]:
+    table = set()
+    for r in rules:
+        for resource in r["resources"]:
+            table.add((resource, tuple(sorted(r.get("resourceNames") or ())), tuple(sorted(r["verbs"]))))
+    return table
+
+
+class ControllerDrift(unittest.TestCase):
+    """mode = "controller" against the irsa overlay with the controller,
+    service-monitor and prometheus-rule components."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.skip_reason = None
+        if not dt.kubectl():
+            cls.skip_reason = "kubectl is not installed (needed for kubectl kustomize)"
+        elif not dt.python_module_available("yaml"):
+            cls.skip_reason = "PyYAML is missing (needed to read the rendered manifests)"
+
+    def setUp(self):
+        if self.skip_reason:
+            self.skipTest(self.skip_reason)
+        dt.require_node_modules(self)
+        if not hasattr(ControllerDrift, "tf"):
+            ControllerDrift.tf = dt.hcl_module(K8S_MODULE)
+            ControllerDrift.resolve = TfResolver(ControllerDrift.tf)
+            with dt.irsa_overlay_with_controller() as overlay:
+                ControllerDrift.objects = dt.kustomize(overlay)
+            with dt.irsa_overlay_with_initial_job() as overlay:
+                ControllerDrift.cronjob_objects = dt.kustomize(overlay)
+
+    def res(self, rtype: str, name: str) -> dict[str, Any]:
+        return self.tf["resource"][rtype][name]
+
+    def test_same_kinds_of_object(self):
+        self.assertEqual(sorted(o["kind"] for o in self.objects), sorted(CONTROLLER_KINDS))
+        in_controller_mode = {rtype for (rtype, _n), (_m, expr) in RESOURCE_GATES.items()
+                              if expr is None or not re.search(r"local\.(cronjob|role_namespaces)", expr)}
+        self.assertEqual(in_controller_mode, {
+            "kubernetes_namespace_v1", "kubernetes_service_account_v1", "kubernetes_cluster_role_v1",
+            "kubernetes_cluster_role_binding_v1", "kubernetes_deployment_v1", "kubernetes_service_v1",
+            "kubernetes_manifest"})
+
+    def test_cluster_role_is_exactly_the_minimal_set(self):
+        tf = self.res("kubernetes_cluster_role_v1", "controller")
+        role = dt.find(self.objects, "ClusterRole")
+        self.assertEqual(tf["metadata"][0]["name"], role["metadata"]["name"])
+        self.assertEqual(role["metadata"]["name"], "ecr-renew-controller")
+        self.assertNotIn("namespace", tf["metadata"][0])
+        self.assertEqual(canonical(tf_rules(tf, self.resolve)), canonical(role["rules"]))
+        for rule in role["rules"]:
+            self.assertEqual(rule["apiGroups"], [""])
+        self.assertEqual(rbac_table(role["rules"]), CONTROLLER_RBAC)
+        verbs = {v for r in role["rules"] for v in r["verbs"]}
+        self.assertFalse(verbs & {"delete", "deletecollection", "*", "escalate", "bind", "impersonate"})
+
+    def test_cluster_role_binding(self):
+        tf = self.res("kubernetes_cluster_role_binding_v1", "controller")
+        crb = dt.find(self.objects, "ClusterRoleBinding")
+        self.assertEqual(tf["metadata"][0]["name"], crb["metadata"]["name"])
+        ref = tf["role_ref"][0]
+        self.assertEqual(ref["name"], "${kubernetes_cluster_role_v1.controller[0].metadata[0].name}")
+        self.assertEqual({"apiGroup": ref["api_group"], "kind": ref["kind"],
+                          "name": self.resolve(ref["name"])}, crb["roleRef"])
+        subjects = [{"kind": s["kind"], "name": self.resolve(s["name"]), "namespace": self.resolve(s["namespace"])}
+                    for s in tf["subject"]]
+        self.assertEqual(subjects, crb["subjects"])
+        self.assertEqual(subjects, [{"kind": "ServiceAccount", "name": "ecr-renew-sa", "namespace": "kube-system"}])
+
+    def test_deployment(self):
+        tf = self.res("kubernetes_deployment_v1", "controller")
+        dep = dt.find(self.objects, "Deployment")
+        meta = tf["metadata"][0]
+        self.assertEqual((meta["name"], self.resolve(meta["namespace"])),
+                         (dep["metadata"]["name"], dep["metadata"]["namespace"]))
+        self.assertEqual((dep["metadata"]["name"], dep["metadata"]["namespace"]), ("ecr-renew", "kube-system"))
+        spec = tf["spec"][0]
+        self.assertEqual(spec["replicas"], dep["spec"]["replicas"])
+        self.assertEqual(dep["spec"]["replicas"], 1)
+        self.assertEqual(self.resolve(block(spec, "selector")["match_labels"]), dep["spec"]["selector"]["matchLabels"])
+        strategy = block(spec, "strategy")
+        rolling = block(strategy, "rolling_update")
+        self.assertEqual({"type": strategy["type"], "rollingUpdate": {"maxSurge": int(rolling["max_surge"]),
+                                                                      "maxUnavailable": int(rolling["max_unavailable"])}},
+                         dep["spec"]["strategy"])
+        self.assertEqual(tf["wait_for_rollout"], "${var.create_initial_secret}")
+        self.assertEqual(tf["timeouts"][0], {"create": "${var.initial_secret_timeout}",
+                                             "update": "${var.initial_secret_timeout}"})
+
+    def test_pod_template(self):
+        tf_pod = tf_controller_pod(block(self.res("kubernetes_deployment_v1", "controller"), "spec", "template"),
+                                   self.resolve)
+        k8s_pod = k8s_controller_pod(dt.find(self.objects, "Deployment")["spec"]["template"])
+        tf_c, k8s_c = tf_pod.pop("container"), k8s_pod.pop("container")
+        self.assertEqual(tf_pod, k8s_pod)
+        for key in ("name", "args", "imagePullPolicy", "ports", "livenessProbe", "readinessProbe", "resources",
+                    "securityContext"):
+            self.assertEqual(tf_c[key], k8s_c[key], key)
+        self.assertEqual(sorted(tf_c["env"]), sorted(k8s_c["env"]))
+        for name, value in tf_c["env"].items():
+            if not isinstance(value, Unresolved) and name != "AWS_REGION":
+                self.assertEqual(value, k8s_c["env"][name], name)
+        self.assertEqual(tf_c["env"]["ECR_RENEW_LISTEN"], ":8080")
+        self.assertEqual(tf_c["args"], ["run"])
+        self.assertEqual(tf_c["ports"], [{"name": "http", "containerPort": 8080, "protocol": "TCP"}])
+        self.assertEqual(tf_c["livenessProbe"]["httpGet"], {"path": "/healthz", "port": "http"})
+        self.assertEqual(tf_c["readinessProbe"]["httpGet"], {"path": "/readyz", "port": "http"})
+        self.assertEqual(tf_c["resources"], {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                             "limits": {"cpu": "200m", "memory": "64Mi"}})
+
+    def test_same_hardening_and_settings_as_the_cronjob(self):
+        # The controller's pod is hardened like the job's, and the settings
+        # both have come from the same variables, in both deployments.
+        cj = block(self.res("kubernetes_cron_job_v1", "renewal"), "spec", "job_template", "spec", "template", "spec")
+        dep = block(self.res("kubernetes_deployment_v1", "controller"), "spec", "template", "spec")
+        for key in ("service_account_name", "security_context", "priority_class_name", "node_selector", "dynamic"):
+            self.assertEqual(cj[key], dep[key], key)
+        cj_c, dep_c = cj["container"][0], dep["container"][0]
+        for key in ("name", "image", "image_pull_policy", "security_context"):
+            self.assertEqual(cj_c[key], dep_c[key], key)
+        cj_env = {e["name"]: e["value"] for e in cj_c["env"]}
+        dep_env = {e["name"]: e["value"] for e in dep_c["env"]}
+        self.assertLessEqual(set(cj_env), set(dep_env))
+        for name in cj_env:
+            self.assertEqual(cj_env[name], dep_env[name], name)
+        self.assertEqual(set(dep_env) - set(cj_env),
+                         {"ECR_RENEW_EXCLUDE_NAMESPACES", "ECR_RENEW_NAMESPACE_SELECTOR", "ECR_RENEW_LISTEN"})
+        k8s_cj = dt.find(self.cronjob_objects, "CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+        k8s_dep = dt.find(self.objects, "Deployment")["spec"]["template"]["spec"]
+        self.assertEqual(k8s_cj["securityContext"], k8s_dep["securityContext"])
+        self.assertEqual(k8s_cj["containers"][0]["securityContext"], k8s_dep["containers"][0]["securityContext"])
+        self.assertEqual(k8s_cj["containers"][0]["image"], k8s_dep["containers"][0]["image"])
+        cj_env = {e["name"]: e.get("value") for e in k8s_cj["containers"][0]["env"]}
+        dep_env = {e["name"]: e.get("value") for e in k8s_dep["containers"][0]["env"]}
+        self.assertEqual({k: dep_env[k] for k in cj_env}, cj_env)
+
+    def test_labels(self):
+        dep = dt.find(self.objects, "Deployment")
+        selector = {"app.kubernetes.io/name": "ecr-renew", "app.kubernetes.io/component": "controller"}
+        self.assertEqual(dep["spec"]["template"]["metadata"]["labels"], selector)
+        self.assertEqual(dep["spec"]["selector"]["matchLabels"], selector)
+        self.assertEqual(self.tf["locals"]["controller_selector"], selector)
+        self.assertEqual(self.tf["locals"]["controller_pod_labels"],
+                         "${merge(var.pod_labels, local.labels, local.controller_selector)}")
+        for o in self.objects:
+            if o["kind"] != "Namespace":
+                self.assertEqual(o["metadata"]["labels"].get("app.kubernetes.io/name"), "ecr-renew", o["kind"])
+
+    def test_service(self):
+        tf = self.res("kubernetes_service_v1", "metrics")
+        svc = dt.find(self.objects, "Service")
+        meta = tf["metadata"][0]
+        self.assertEqual((meta["name"], self.resolve(meta["namespace"])),
+                         (svc["metadata"]["name"], svc["metadata"]["namespace"]))
+        self.assertEqual(svc["metadata"]["name"], "ecr-renew-metrics")
+        spec = tf["spec"][0]
+        self.assertEqual({"type": spec["type"], "selector": self.resolve(spec["selector"]),
+                          "publishNotReadyAddresses": spec["publish_not_ready_addresses"],
+                          "ports": [{camel(k): self.resolve(v) for k, v in p.items()} for p in spec["port"]]},
+                         svc["spec"])
+        self.assertEqual(svc["spec"]["ports"], [{"name": "http-metrics", "port": 8080, "targetPort": "http",
+                                                 "protocol": "TCP"}])
+
+    def manifest(self, name: str) -> dict[str, Any]:
+        return self.resolve(self.res("kubernetes_manifest", name)["manifest"])
+
+    def test_service_monitor(self):
+        tf = self.manifest("service_monitor")
+        sm = dt.find(self.objects, "ServiceMonitor")
+        for key in ("apiVersion", "kind", "spec"):
+            self.assertEqual(tf[key], sm[key], key)
+        for key in ("name", "namespace"):
+            self.assertEqual(tf["metadata"][key], sm["metadata"][key], key)
+        self.assertEqual(self.tf["locals"]["monitoring_labels"], "${merge(var.monitoring_labels, local.labels)}")
+
+    def test_prometheus_rule_to_the_letter(self):
+        tf = self.manifest("prometheus_rule")
+        pr = dt.find(self.objects, "PrometheusRule")
+        for key in ("apiVersion", "kind"):
+            self.assertEqual(tf[key], pr[key], key)
+        for key in ("name", "namespace"):
+            self.assertEqual(tf["metadata"][key], pr["metadata"][key], key)
+        self.assertEqual(len(tf["spec"]["groups"]), len(pr["spec"]["groups"]))
+        for tf_group, group in zip(tf["spec"]["groups"], pr["spec"]["groups"]):
+            self.assertEqual(tf_group["name"], group["name"])
+            self.assertEqual([r["alert"] for r in tf_group["rules"]], [r["alert"] for r in group["rules"]])
+            for tf_rule, rule in zip(tf_group["rules"], group["rules"]):
+                with self.subTest(alert=rule["alert"]):
+                    self.assertEqual(tf_rule, rule)
+        self.assertEqual(tf["spec"], pr["spec"])
 
 
 if __name__ == "__main__":

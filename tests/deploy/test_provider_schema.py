@@ -190,21 +190,30 @@ class ModuleAgainstProviderSchema(unittest.TestCase):
                     self.assertFalse(problems, "\n".join(problems))
 
     def test_example_basic_wiring(self):
-        # examples/basic cannot be validated by terraform here either: its
-        # kubernetes provider block must use the provider's arguments, and its
-        # module call must set only variables the root module has, and all
-        # the required ones.
-        example = dt.hcl_module(os.path.join(dt.TF_ROOT, "examples", "basic"))
-        provider = next(p["kubernetes"][0] for p in example["provider"] if "kubernetes" in p)
-        fields = self.schema.structs["KubernetesProvider"]
-        self.assertFalse(set(provider) - set(fields), f"unknown provider arguments; known: {sorted(fields)}")
-        call = example["module"]["ecr_renew"]
-        root_vars = dt.hcl_module(dt.TF_ROOT)["variable"]
-        args = set(call) - {"source"}
-        self.assertFalse(args - set(root_vars), "arguments the root module does not declare")
-        required = {n for n, v in root_vars.items() if "default" not in v}
-        self.assertFalse(required - args, "required variables not set")
-        self.assertEqual(call["source"], "../..")
+        # examples/basic and examples/controller cannot be validated by
+        # terraform here either: their kubernetes provider block must use the
+        # provider's arguments, and their module call must set only variables
+        # the root module has, and all the required ones; the outputs they
+        # read must exist.
+        root = dt.hcl_module(dt.TF_ROOT)
+        root_vars = root["variable"]
+        for name in ("basic", "controller"):
+            with self.subTest(example=name):
+                example = dt.hcl_module(os.path.join(dt.TF_ROOT, "examples", name))
+                provider = next(p["kubernetes"][0] for p in example["provider"] if "kubernetes" in p)
+                fields = self.schema.structs["KubernetesProvider"]
+                self.assertFalse(set(provider) - set(fields), f"unknown provider arguments; known: {sorted(fields)}")
+                call = example["module"]["ecr_renew"]
+                args = set(call) - {"source"}
+                self.assertFalse(args - set(root_vars), "arguments the root module does not declare")
+                required = {n for n, v in root_vars.items() if "default" not in v}
+                self.assertFalse(required - args, "required variables not set")
+                self.assertEqual(call["source"], "../..")
+                used = set(re.findall(r"module\.ecr_renew\.([a-z_]+)", repr(example["output"])))
+                self.assertTrue(used)
+                self.assertFalse(used - set(root["output"]), "outputs the root module does not declare")
+        controller = dt.hcl_module(os.path.join(dt.TF_ROOT, "examples", "controller"))["module"]["ecr_renew"]
+        self.assertEqual(controller["mode"], "controller")
 
     def test_checker_finds_mistakes(self):
         # A control: a misspelt argument, an attribute written as a block and

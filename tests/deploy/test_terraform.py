@@ -93,6 +93,9 @@ class TerraformValidate(unittest.TestCase):
     def test_validate_module_kubernetes(self):
         self._validate("modules", "kubernetes")
 
+    def test_validate_example_controller(self):
+        self._validate("examples", "controller")
+
 
 # Values that pass every validation of the root module (and exercise the
 # complex types); each bad case below changes one of them.
@@ -130,6 +133,14 @@ GOOD = {
     "active_deadline_seconds": 120,
     "initial_secret_timeout": "10m",
     "iam_role_permissions_boundary": "arn:aws:iam::123456789012:policy/boundary",
+    "mode": "controller",
+    "exclude_namespaces": ["kube-*", "team-?-sandbox", "default"],
+    "namespace_selector": "env in (prod,staging),tier!=cache,!legacy,example.com/team==payments",
+    "listen_port": 9090,
+    "controller_resources": {"requests": {"cpu": "20m", "memory": "24Mi"}, "limits": {"memory": "48Mi"}},
+    "service_monitor_enabled": True,
+    "prometheus_rule_enabled": True,
+    "monitoring_labels": {"release": "kube-prometheus-stack"},
 }
 
 # (variable, bad value, fragment of our error message)
@@ -172,6 +183,18 @@ BAD = [
     ("log_level", "trace", "log_level must be"),
     ("initial_secret_timeout", "five minutes", "duration"),
     ("iam_role_permissions_boundary", "boundary", "permissions_boundary must be"),
+    ("mode", "daemonset", "mode must be"),
+    ("mode", "Controller", "mode must be"),
+    ("ecr_secret_namespaces", ["team-*", "Team-*"], "ecr_secret_namespaces entry"),
+    ("exclude_namespaces", ["kube_system"], "exclude_namespaces entry"),
+    ("exclude_namespaces", ["x" * 64], "exclude_namespaces entry"),
+    ("namespace_selector", "team=a;b", "namespace_selector must be"),
+    ("namespace_selector", "a=" + "b" * 1030, "namespace_selector must be"),
+    ("listen_port", 80, "1024 to 65535"),
+    ("listen_port", 70000, "1024 to 65535"),
+    ("listen_port", 8080.5, "1024 to 65535"),
+    ("controller_resources", {"limits": {"gpu": "1"}}, "controller_resources.requests"),
+    ("monitoring_labels", {"release": "a b"}, "monitoring_labels keys"),
 ]
 
 
@@ -189,7 +212,8 @@ class VariableValidation(unittest.TestCase):
         os.makedirs(cls.tmp)
         shutil.copy(os.path.join(dt.TF_ROOT, "variables.tf"), cls.tmp)
         with open(os.path.join(cls.tmp, "outputs.tf"), "w", encoding="utf-8") as fh:
-            fh.write('output "schedule" {\n  value = var.schedule\n}\n')
+            fh.write('output "schedule" {\n  value = var.schedule\n}\n'
+                     'output "mode" {\n  value = var.mode\n}\n')
         cls.init = cls.ws.run(cls.tmp, "init", "-input=false", "-no-color", "-backend=false")
 
     @classmethod
@@ -218,6 +242,12 @@ class VariableValidation(unittest.TestCase):
         proc = self._plan(required)
         self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
         self.assertIn('schedule = "0 */8 * * *"', proc.stdout)
+        self.assertIn('mode     = "cronjob"', proc.stdout)
+
+    def test_globs_pass_the_variable_checks(self):
+        # Refused later, in mode cronjob only (see CronJobPrecondition).
+        proc = self._plan(dict(GOOD, mode="cronjob", ecr_secret_namespaces=["team-*", "*", "a?c"]))
+        self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
 
     def test_bad_values_are_refused_with_our_message(self):
         for name, value, fragment in BAD:
@@ -232,6 +262,69 @@ class VariableValidation(unittest.TestCase):
                 errors = re.findall(r"Error: ([^│\n]+)", proc.stderr)
                 self.assertTrue(all(e.strip() == "Invalid value for variable" for e in errors),
                                 f"{name}: unexpected errors {errors}\n{dt.tf_output(proc)}")
+
+
+class CronJobPrecondition(unittest.TestCase):
+    """The precondition of kubernetes_cron_job_v1.renewal (globs in
+    ecr_secret_namespaces need mode = "controller"), evaluated by terraform:
+    modules/kubernetes/variables.tf plus an output carrying the same
+    precondition, read from main.tf with hcl2json. No provider needed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = None
+        if not dt.terraform():
+            return
+        cls.ws = dt.TerraformWorkspace()
+        cls.tmp = os.path.join(cls.ws.tmp, "precondition")
+        os.makedirs(cls.tmp)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.tmp:
+            cls.ws.cleanup()
+
+    def setUp(self):
+        dt.require_terraform(self)
+        dt.require_node_modules(self)
+        module = os.path.join(dt.TF_ROOT, "modules", "kubernetes")
+        if not os.path.exists(os.path.join(self.tmp, "variables.tf")):
+            main = os.path.join(module, "main.tf")
+            body = dt.hcl2json(main)[main]["resource"]["kubernetes_cron_job_v1"]["renewal"][0]
+            (pre,) = body["lifecycle"][0]["precondition"]
+            condition = pre["condition"]
+            self.assertTrue(condition.startswith("${") and condition.endswith("}"), condition)
+            self.assertNotIn("local.", condition, "the precondition must use variables only")
+            shutil.copy(os.path.join(module, "variables.tf"), self.tmp)
+            with open(os.path.join(self.tmp, "check.tf"), "w", encoding="utf-8") as fh:
+                fh.write('output "checked" {\n  value = var.mode\n\n  precondition {\n'
+                         f'    condition     = var.mode != "cronjob" || ({condition[2:-1]})\n'
+                         f'    error_message = {json.dumps(pre["error_message"])}\n  }}\n}}\n')
+            init = self.ws.run(self.tmp, "init", "-input=false", "-no-color", "-backend=false")
+            self.assertEqual(init.returncode, 0, dt.tf_output(init))
+
+    def plan(self, **values) -> subprocess.CompletedProcess:
+        values = dict({"role_arn": "arn:aws:iam::123456789012:role/eks-ecr-token-renew-prod",
+                       "aws_region": "eu-west-1",
+                       "image_repository": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/ecr-renew"}, **values)
+        args = [f"-var={k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in values.items()]
+        return self.ws.run(self.tmp, "plan", "-input=false", "-no-color", "-lock=false", *args)
+
+    def test_names_are_fine_in_both_modes(self):
+        for mode in ("cronjob", "controller"):
+            with self.subTest(mode=mode):
+                proc = self.plan(mode=mode, ecr_secret_namespaces=["apps", "batch-jobs"])
+                self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
+
+    def test_globs_need_mode_controller(self):
+        proc = self.plan(mode="controller", ecr_secret_namespaces=["team-*", "*"])
+        self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
+        for globs in (["team-*"], ["*"], ["apps", "a?c"]):
+            with self.subTest(namespaces=globs):
+                proc = self.plan(mode="cronjob", ecr_secret_namespaces=globs)
+                self.assertNotEqual(proc.returncode, 0, dt.tf_output(proc))
+                out = re.sub(r"\s+", " ", proc.stderr)
+                self.assertIn('need mode = "controller"', out, dt.tf_output(proc))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ output "secret_name" {
 }
 
 output "service_account" {
-  description = "Namespace and name of the ServiceAccount the job runs as."
+  description = "Namespace and name of the ServiceAccount ecr-renew runs as."
   value = {
     namespace = kubernetes_service_account_v1.this.metadata[0].namespace
     name      = kubernetes_service_account_v1.this.metadata[0].name
@@ -17,8 +17,8 @@ output "service_account" {
 }
 
 output "cronjob_name" {
-  description = "Name of the renewal CronJob in kube-system."
-  value       = kubernetes_cron_job_v1.renewal.metadata[0].name
+  description = "Name of the renewal CronJob in kube-system, or null in mode controller."
+  value       = try(kubernetes_cron_job_v1.renewal[0].metadata[0].name, null)
 }
 
 output "initial_job_name" {
@@ -29,4 +29,18 @@ output "initial_job_name" {
 output "image" {
   description = "Container image the jobs run."
   value       = local.image
+}
+
+output "deployment_name" {
+  description = "Name of the controller's Deployment in kube-system, or null in mode cronjob."
+  value       = try(kubernetes_deployment_v1.controller[0].metadata[0].name, null)
+}
+
+output "metrics_service" {
+  description = "Namespace, name and port of the controller's metrics Service, or null in mode cronjob."
+  value = try({
+    namespace = kubernetes_service_v1.metrics[0].metadata[0].namespace
+    name      = kubernetes_service_v1.metrics[0].metadata[0].name
+    port      = var.listen_port
+  }, null)
 }
