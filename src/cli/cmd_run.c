@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -283,6 +284,9 @@ int cmd_run(int argc, char **argv)
         cluster_opts_clear(&r.o.cl);
         return status;
     }
+    /* One malloc arena: the AWS worker would otherwise get its own, whose
+     * pages a long-running process keeps. */
+    mallopt(M_ARENA_MAX, 1);
     if (start(&r, &err) != ER_OK) {
         status = cli_fail("run", &err);
     } else {

@@ -127,7 +127,9 @@ static void secret_upsert(void *ctx, json_t *obj)
     hash_registries(obj, s->secret.registries_hash);
     free(s->rv);
     s->rv = rv ? xstrdup(rv) : NULL;
-    snprintf(s->foreign_why, sizeof(s->foreign_why), "%s", why);
+    free(s->foreign_why);
+    s->foreign_why =
+        s->secret.verdict == KUBE_SECRET_FOREIGN ? xstrdup(why) : NULL;
     ctl_reconcile(s);
     ctl_pump(c);
 }

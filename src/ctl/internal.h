@@ -44,14 +44,16 @@ struct ns_state {
     struct secret_view secret; /* from the Secret watch and our writes */
     char *rv;                  /* the Secret's resourceVersion, or NULL */
     char *foreign_reported_rv; /* a foreign Secret is reported once */
-    char foreign_why[160];
-    struct strmap accounts; /* name -> struct account_state */
+    char *foreign_why;         /* why it is not ours, or NULL */
+    struct strmap accounts;    /* name -> struct account_state */
     bool queued;
     /* At most one job at a time per namespace: the Secret first, then its
      * accounts one by one. */
     enum job_kind job;
-    struct kube_sync_job secret_job;
-    struct kube_sa_job account_job;
+    /* Allocated while running only: a job's error buffer is KiBs, and
+     * there is a state for every namespace. */
+    struct kube_sync_job *secret_job;
+    struct kube_sa_job *account_job;
     struct account_state *job_account;
     struct kube_pending *pending;
     bool restoring;

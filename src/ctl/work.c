@@ -61,9 +61,12 @@ void ctl_state_free(void *p)
 
     kube_cancel(s->c->kc, s->pending);
     if (s->job == JOB_SECRET)
-        kube_sync_job_free(&s->secret_job);
+        kube_sync_job_free(s->secret_job);
     else if (s->job == JOB_ACCOUNT)
-        kube_sa_job_free(&s->account_job);
+        kube_sa_job_free(s->account_job);
+    free(s->secret_job);
+    free(s->account_job);
+    free(s->foreign_why);
     loop_cancel(s->c->loop, s->retry);
     strmap_free_with(&s->accounts, account_free);
     free(s->name);
@@ -122,7 +125,8 @@ static void report_foreign(struct ns_state *s)
     s->foreign_reported_rv = xstrdup(rv);
     metrics_add(s->c->mx.errors, 1, reason);
     log_event(LOG_WARN, "secret not ours; left untouched", "namespace", s->name,
-              "secret", s->c->secret_name, "reason", s->foreign_why, LOG_END);
+              "secret", s->c->secret_name, "reason",
+              s->foreign_why ? s->foreign_why : "", LOG_END);
 }
 
 static bool account_wanted(const struct controller *c,
@@ -288,15 +292,16 @@ static void start_secret_job(struct ns_state *s)
 {
     struct controller *c = s->c;
 
+    s->secret_job = xcalloc(1, sizeof(*s->secret_job));
     if (s->secret.present && s->rv && s->secret.verdict != KUBE_SECRET_FOREIGN)
-        kube_sync_job_init_known(&s->secret_job, &c->spec, s->name, s->rv,
+        kube_sync_job_init_known(s->secret_job, &c->spec, s->name, s->rv,
                                  s->secret.verdict == KUBE_SECRET_TAKE_OVER
                                      ? KUBE_SECRET_TAKE_OVER
                                      : KUBE_SECRET_OURS);
     else if (!s->secret.present)
-        kube_sync_job_init_absent(&s->secret_job, &c->spec, s->name);
+        kube_sync_job_init_absent(s->secret_job, &c->spec, s->name);
     else
-        kube_sync_job_init(&s->secret_job, &c->spec, s->name, false);
+        kube_sync_job_init(s->secret_job, &c->spec, s->name, false);
     s->job = JOB_SECRET;
 }
 
@@ -305,11 +310,13 @@ static void end_secret_job(struct ns_state *s)
     struct kube_sync_result r;
     struct er_error err = {0};
 
-    if (kube_sync_job_result(&s->secret_job, &r, &err) == ER_OK)
+    if (kube_sync_job_result(s->secret_job, &r, &err) == ER_OK)
         secret_written(s, &r);
     else
         secret_failed(s, &r, &err);
-    kube_sync_job_free(&s->secret_job);
+    kube_sync_job_free(s->secret_job);
+    free(s->secret_job);
+    s->secret_job = NULL;
 }
 
 /* --- ServiceAccount patches ------------------------------------------------
@@ -326,11 +333,12 @@ static void retry_account(void *ctx)
 
 static void start_account_job(struct ns_state *s, struct account_state *a)
 {
+    s->account_job = xcalloc(1, sizeof(*s->account_job));
     if (a->rv)
-        kube_sa_job_init_known(&s->account_job, s->name, a->name,
+        kube_sa_job_init_known(s->account_job, s->name, a->name,
                                s->c->secret_name, a->rv, a->has_list);
     else
-        kube_sa_job_init(&s->account_job, s->name, a->name, s->c->secret_name);
+        kube_sa_job_init(s->account_job, s->name, a->name, s->c->secret_name);
     s->job_account = a;
     s->job = JOB_ACCOUNT;
 }
@@ -342,7 +350,7 @@ static void end_account_job(struct ns_state *s)
     struct kube_sa_result r;
     struct er_error err = {0};
 
-    if (kube_sa_job_result(&s->account_job, &r, &err) == ER_OK) {
+    if (kube_sa_job_result(s->account_job, &r, &err) == ER_OK) {
         const char *outcome[] = {kube_sa_outcome_name(r.outcome), NULL};
         a->failures = 0;
         /* Known now; the watch confirms it. A missing one waits for its
@@ -364,7 +372,9 @@ static void end_account_job(struct ns_state *s)
         a->retry =
             loop_after(c->loop, backoff_ms(a->failures++), retry_account, a);
     }
-    kube_sa_job_free(&s->account_job);
+    kube_sa_job_free(s->account_job);
+    free(s->account_job);
+    s->account_job = NULL;
     s->job_account = NULL;
 }
 
@@ -380,13 +390,13 @@ static void job_answered(void *ctx, enum er_code rc, struct kube_response *r,
 
     s->pending = NULL;
     if (s->job == JOB_SECRET && rc == ER_OK)
-        kube_sync_job_answer(&s->secret_job, r);
+        kube_sync_job_answer(s->secret_job, r);
     else if (s->job == JOB_SECRET)
-        kube_sync_job_fail(&s->secret_job, err);
+        kube_sync_job_fail(s->secret_job, err);
     else if (rc == ER_OK)
-        kube_sa_job_answer(&s->account_job, r);
+        kube_sa_job_answer(s->account_job, r);
     else
-        kube_sa_job_fail(&s->account_job, err);
+        kube_sa_job_fail(s->account_job, err);
     job_step(s);
 }
 
@@ -409,8 +419,8 @@ static void job_step(struct ns_state *s)
 {
     struct kube_sync_request req;
     struct kube_call call;
-    bool more = s->job == JOB_SECRET ? kube_sync_job_next(&s->secret_job, &req)
-                                     : kube_sa_job_next(&s->account_job, &req);
+    bool more = s->job == JOB_SECRET ? kube_sync_job_next(s->secret_job, &req)
+                                     : kube_sa_job_next(s->account_job, &req);
 
     if (!more) {
         job_finished(s);

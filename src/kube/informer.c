@@ -17,6 +17,9 @@
 #define BACKOFF_RESET_MS 120000
 #define WATCH_MIN_SECONDS 300
 #define VERY_SHORT_WATCH_MS 1000
+/* Smaller pages than sync's: a page's parse is the controller's largest
+ * transient allocation, and a long-running process keeps its peak. */
+#define INFORMER_PAGE_SIZE 100
 
 struct kube_informer {
     struct kube_client *c;
@@ -173,7 +176,7 @@ static void list_page(struct kube_informer *inf, const char *cont)
     }
     if (inf->query)
         buf_must_addf(&q, "%s&", inf->query);
-    buf_must_addf(&q, "limit=%d", KUBE_LIST_PAGE_SIZE);
+    buf_must_addf(&q, "limit=%d", INFORMER_PAGE_SIZE);
     if (cont)
         buf_must_addf(&q, "&continue=%s", cont);
     call.query = buf_str(&q);
