@@ -26,6 +26,7 @@ struct kube_pending {
     char *method, *path, *query, *body, *content_type;
     char *url;
     long timeout_ms;
+    int max_tries;
     bool (*on_data)(void *ctx, const char *data, size_t n, char *why);
     kube_done_fn *done;
     void *ctx;
@@ -530,7 +531,7 @@ static void retry_later(struct kube_pending *p, long retry_after_ms,
     struct kube_client *c = p->c;
     long ms;
 
-    if (p->on_data || p->tries >= c->retry.max_attempts) {
+    if (p->on_data || p->tries >= p->max_tries) {
         end(p, rc, err);
         return;
     }
@@ -663,7 +664,10 @@ static struct kube_pending *pending_new(struct kube_client *c,
                                  .body = p->body,
                                  .content_type = p->content_type};
     p->url = build_url(c->target.server, &p->call);
-    p->timeout_ms = KUBE_REQUEST_TIMEOUT_MS;
+    p->timeout_ms =
+        call->timeout_ms > 0 ? call->timeout_ms : KUBE_REQUEST_TIMEOUT_MS;
+    p->max_tries =
+        call->max_tries > 0 ? call->max_tries : c->retry.max_attempts;
     p->done = done;
     p->ctx = ctx;
     kube_response_init(&p->resp);

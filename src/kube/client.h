@@ -62,6 +62,10 @@ struct kube_call {
     const char *body;  /* JSON, or NULL */
     const char *content_type; /* of body; NULL: application/json */
     size_t answer_cap;        /* 0: KUBE_OBJECT_CAP */
+    /* On the loop (kube_start): 0 for the client's defaults. A Lease
+     * round, for one, cannot wait out the usual timeout and retries. */
+    long timeout_ms;
+    int max_tries;
 };
 
 struct kube_client *kube_client_new(struct kube_target *target,

@@ -1,0 +1,107 @@
+/*
+ * lease.h - leader election on a coordination.k8s.io/v1 Lease, as
+ * client-go's leaderelection does it (REFERENCE-2 §2).
+ *
+ * Every retry period a candidate runs one round: the leader renews with a
+ * PUT of the Lease it last saw (its resourceVersion the precondition);
+ * anyone else GETs it, creates it when absent, and takes it with a PUT
+ * when its holder is empty or has not renewed for the holder's own
+ * leaseDurationSeconds, measured on our clock from when we last saw the
+ * record change (so clock skew between nodes does not matter). A 409
+ * means another candidate won the round. A leader whose renewals fail
+ * for the renew deadline stops leading at once; on shutdown it releases
+ * the Lease (empty holder, duration 1 s) so a standby takes over within a
+ * retry period.
+ *
+ * A state machine with no I/O, on the caller's monotonic milliseconds and
+ * wall time: lease_next says which request a round sends, lease_answer
+ * takes its answer. Ownership: the elector owns its strings.
+ */
+#ifndef ECR_RENEW_KUBE_LEASE_H
+#define ECR_RENEW_KUBE_LEASE_H
+
+#include "../core/err.h"
+#include "client.h"
+#include "sync.h"
+
+#include <stdbool.h>
+#include <time.h>
+
+/* client-go's defaults for core clients. */
+#define LEASE_DURATION_MS 15000LL
+#define LEASE_RENEW_DEADLINE_MS 10000LL
+#define LEASE_RETRY_MS 2000LL
+#define LEASE_JITTER 1.2
+
+/* A Lease as read: what a round needs from it. */
+struct lease_record {
+    char holder[256];
+    int duration_s;
+    char acquire_time[40];
+    int transitions;
+    char resource_version[64];
+};
+
+/* Parses a Lease's JSON; ER_PARSE when it is not one. Pure. */
+enum er_code lease_record_parse(const char *json, size_t len,
+                                struct lease_record *out,
+                                struct er_error *err) ER_CHECK;
+
+/* "2026-01-01T00:00:12.000000Z": MicroTime, exactly six fractional
+ * digits, as the API server requires. out holds 28 bytes. */
+void lease_micro_time(time_t t, long usec, char out[32]);
+
+enum lease_step {
+    LEASE_IDLE,    /* between rounds */
+    LEASE_GET,     /* reading the Lease */
+    LEASE_CREATE,  /* POST: it did not exist */
+    LEASE_TAKE,    /* PUT: taking or renewing it */
+    LEASE_RELEASE, /* PUT: giving it up */
+    LEASE_DONE,    /* released */
+};
+
+struct lease_elector {
+    char *ns, *name, *identity;
+    char *path, *collection;
+    long long duration_ms, renew_deadline_ms, retry_ms;
+    enum lease_step step;
+    bool leader;
+    bool releasing;
+    bool have_record; /* observed is a record we read or wrote */
+    struct lease_record observed;
+    long long observed_ms; /* when observed last changed, on our clock */
+    long long renewed_ms;  /* our last successful take or renewal */
+    char *body;
+    struct er_error trouble; /* of the last failed round; ER_OK after one
+                              * that went well */
+};
+
+void lease_elector_init(struct lease_elector *e, const char *ns,
+                        const char *name, const char *identity);
+void lease_elector_free(struct lease_elector *e);
+
+/* True while we hold the Lease and its last renewal is within the renew
+ * deadline: the only time writes may be made. */
+bool lease_leading(const struct lease_elector *e, long long now_ms);
+
+/* Starts a round at now: a renewal, an attempt, or the release. */
+void lease_begin_round(struct lease_elector *e, long long now_ms);
+
+/* The request of the round's next step (wall is for the Lease's times);
+ * false when the round is over (then wait lease_wait_ms and begin the
+ * next) or the Lease was released (step LEASE_DONE). */
+bool lease_next(struct lease_elector *e, long long now_ms, time_t wall,
+                struct kube_sync_request *req);
+
+void lease_answer(struct lease_elector *e, long long now_ms,
+                  const struct kube_response *r);
+void lease_fail(struct lease_elector *e, const struct er_error *err);
+
+/* Milliseconds until the next round: the retry period for a leader, the
+ * retry period times 1 + 1.2 * random01 for a candidate. */
+long long lease_wait_ms(const struct lease_elector *e, double random01);
+
+/* Starts a release: the next round gives the Lease up if we hold it. */
+void lease_release(struct lease_elector *e);
+
+#endif
