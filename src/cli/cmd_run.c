@@ -11,10 +11,13 @@
 #include "commands.h"
 #include "common.h"
 #include "../core/log.h"
+#include "../core/fileio.h"
 #include "../core/loop.h"
+#include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "../ctl/controller.h"
 #include "../ctl/tokens.h"
+#include "../kube/names.h"
 #include "../net/httpd.h"
 
 #include <errno.h>
@@ -40,7 +43,9 @@ static const char run_usage[] =
     "                     [--kubeconfig FILE] [--context NAME]\n"
     "                     [--service-account NAME]... "
     "[--annotated-service-accounts]\n"
-    "                     [--listen ADDR|off] [--timeout DURATION]\n"
+    "                     [--listen ADDR|off] [--leader-elect]\n"
+    "                     [--lease-name NAME] [--lease-namespace NS]\n"
+    "                     [--timeout DURATION]\n"
     "\n"
     "Runs until stopped, keeping the pull Secret of every selected namespace\n"
     "fresh: it lists and watches the namespaces and the Secrets named\n"
@@ -61,34 +66,130 @@ static const char run_usage[] =
     "  --listen ADDR          health and metrics: /healthz, /readyz,\n"
     "                         /metrics [ECR_RENEW_LISTEN] (default: :8080;\n"
     "                         off: none; 127.0.0.1:9090, [::1]:9090)\n"
+    "  --leader-elect         only the holder of a coordination.k8s.io Lease\n"
+    "                         writes; the others keep their caches warm and\n"
+    "                         take over within 20 s of its death (5 s after a\n"
+    "                         SIGTERM) [ECR_RENEW_LEADER_ELECT=true]\n"
+    "  --lease-name NAME      [ECR_RENEW_LEASE_NAME] (default: ecr-renew)\n"
+    "  --lease-namespace NS   [ECR_RENEW_LEASE_NAMESPACE] (default: the pod's\n"
+    "                         own, from the service-account folder, else\n"
+    "                         kube-system)\n"
     "  --log-format FORMAT    text or json [ECR_RENEW_LOG_FORMAT]\n"
     "  --log-level LEVEL      debug, info, warn, error [ECR_RENEW_LOG_LEVEL]\n"
     "  --timeout DURATION     limit of each token fetch, all its retries\n"
     "                         included [ECR_RENEW_TIMEOUT] (default: 2m)\n"
     "  -h, --help             show this help\n"
     "\n"
-    "SIGTERM or SIGINT stops it within a second or two, exit status 0. A\n"
-    "bad option, kubeconfig or AWS setting found at start exits with the\n"
-    "statuses sync uses (2-5); trouble later (AWS or the API server down,\n"
-    "401s, 5xx) is retried with backoff and shown in /readyz, the metrics\n"
-    "and the log, never an exit.\n";
+    "It records Kubernetes Events (SecretCreated, SecretTakenOver,\n"
+    "SecretRestored, ForeignSecret, SecretWriteFailed; TokenRenewalFailed on\n"
+    "its own Pod, named by POD_NAME and POD_NAMESPACE), one per object and\n"
+    "reason, updated at most once a minute: create and patch on events.\n"
+    "\n"
+    "SIGTERM or SIGINT stops it within a second or two (a leader gives its\n"
+    "Lease up first), exit status 0. A bad option, kubeconfig or AWS\n"
+    "setting found at start exits with the statuses sync uses (2-5);\n"
+    "trouble later (AWS or the API server down, 401s, 5xx) is retried with\n"
+    "backoff and shown in /readyz, the metrics and the log, never an exit.\n";
 
 struct run_opts {
     struct cluster_opts cl;
     const char *listen;
+    bool leader_elect;
+    const char *lease_name;
+    char *lease_namespace; /* owned */
+    char *identity;        /* owned */
     struct cli_common common;
 };
 
 enum {
     OPT_LISTEN = OPT_CLUSTER_END,
+    OPT_LEADER_ELECT,
+    OPT_LEASE_NAME,
+    OPT_LEASE_NAMESPACE,
 };
 
 static const struct option run_longopts[] = {
     CLUSTER_LONG_OPTIONS,
     {"listen", required_argument, NULL, OPT_LISTEN},
+    {"leader-elect", no_argument, NULL, OPT_LEADER_ELECT},
+    {"lease-name", required_argument, NULL, OPT_LEASE_NAME},
+    {"lease-namespace", required_argument, NULL, OPT_LEASE_NAMESPACE},
     COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
+
+static const char *env_value(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v && *v ? v : NULL;
+}
+
+/* The pod's own namespace, from the service-account folder, else
+ * kube-system. */
+static char *default_lease_namespace(void)
+{
+    const char *dir = env_value("ECR_RENEW_SERVICEACCOUNT_DIR");
+    char *path =
+        xasprintf("%s/namespace", dir ? dir
+                                      : "/var/run/secrets/kubernetes.io/"
+                                        "serviceaccount");
+    char *ns = NULL;
+    struct er_error err = {0};
+
+    if (file_read_token(path, "the service-account namespace file", 256, &ns,
+                        &err) != ER_OK ||
+        !kube_name_is_label(ns)) {
+        free(ns);
+        ns = xstrdup("kube-system");
+    }
+    free(path);
+    return ns;
+}
+
+/* <pod or host name>_<random>: two processes on one host never share
+ * one, as kube-controller-manager's rule has it. */
+static char *make_identity(void)
+{
+    const char *pod = env_value("POD_NAME");
+    const struct clock *c = clock_system();
+    char host[256] = "";
+
+    if (!pod && gethostname(host, sizeof(host) - 1) != 0)
+        snprintf(host, sizeof(host), "ecr-renew");
+    return xasprintf("%s_%08lx%08lx", pod ? pod : host,
+                     (unsigned long)(c->random01(c->ctx) * 4294967295.0),
+                     (unsigned long)(c->random01(c->ctx) * 4294967295.0));
+}
+
+static int finish_election(struct run_opts *o)
+{
+    const char *ns;
+
+    if (!o->leader_elect)
+        o->leader_elect = str_is_true(getenv("ECR_RENEW_LEADER_ELECT"));
+    if (!o->lease_name)
+        o->lease_name = env_value("ECR_RENEW_LEASE_NAME");
+    if (!o->lease_name)
+        o->lease_name = "ecr-renew";
+    ns = o->lease_namespace ? NULL : env_value("ECR_RENEW_LEASE_NAMESPACE");
+    if (ns)
+        o->lease_namespace = xstrdup(ns);
+    if (!o->lease_namespace)
+        o->lease_namespace = default_lease_namespace();
+    if (!kube_name_is_subdomain(o->lease_name))
+        return cli_usage_error("run",
+                               "--lease-name \"%s\" is not a "
+                               "Kubernetes name",
+                               o->lease_name);
+    if (!kube_name_is_label(o->lease_namespace))
+        return cli_usage_error("run",
+                               "--lease-namespace \"%s\" is not a "
+                               "namespace name",
+                               o->lease_namespace);
+    o->identity = make_identity();
+    return 0;
+}
 
 static int parse(int argc, char **argv, struct run_opts *o)
 {
@@ -97,7 +198,14 @@ static int parse(int argc, char **argv, struct run_opts *o)
     while ((c = getopt_long(argc, argv, "hn:", run_longopts, NULL)) != -1) {
         if (c == OPT_LISTEN)
             o->listen = optarg;
-        else if ((status = cluster_opts_take("run", &o->cl, c, optarg)) > 0)
+        else if (c == OPT_LEADER_ELECT)
+            o->leader_elect = true;
+        else if (c == OPT_LEASE_NAME)
+            o->lease_name = optarg;
+        else if (c == OPT_LEASE_NAMESPACE) {
+            free(o->lease_namespace);
+            o->lease_namespace = xstrdup(optarg);
+        } else if ((status = cluster_opts_take("run", &o->cl, c, optarg)) > 0)
             return status;
         else if (status < 0 &&
                  (status = cli_other_option("run", c, optarg, &o->common)) != 0)
@@ -111,7 +219,26 @@ static int parse(int argc, char **argv, struct run_opts *o)
         o->listen = getenv("ECR_RENEW_LISTEN");
     if (!o->listen || !*o->listen)
         o->listen = RUN_DEFAULT_LISTEN;
+    if ((status = finish_election(o)) != 0)
+        return status;
     return cli_start_deadline("run", &o->common, RUN_DEFAULT_TIMEOUT_MS);
+}
+
+struct run {
+    struct run_opts o;
+    struct loop *loop;
+    struct kube_client *kc;
+    struct aws_session *sess; /* until the worker takes it */
+    struct token_worker *tokens;
+    struct controller *ctl;
+    struct httpd *httpd;
+};
+
+static void run_opts_clear(struct run_opts *o)
+{
+    cluster_opts_clear(&o->cl);
+    free(o->lease_namespace);
+    free(o->identity);
 }
 
 /* --- signals --------------------------------------------------------------
@@ -131,18 +258,28 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+static void stop_loop(void *ctx)
+{
+    loop_stop(ctx);
+}
+
+/* Stops writing, gives the Lease up if held, then stops the loop. */
 static void on_signal_byte(void *ctx, int fd, int events)
 {
+    struct run *r = ctx;
     unsigned char c = 0;
 
     (void)events;
     if (read(fd, &c, 1) == 1)
         log_event(LOG_INFO, "stopping", "signal",
                   c == SIGTERM ? "SIGTERM" : "SIGINT", LOG_END);
-    loop_stop(ctx);
+    if (r->ctl)
+        controller_shutdown(r->ctl, stop_loop, r->loop);
+    else
+        loop_stop(r->loop);
 }
 
-static enum er_code catch_signals(struct loop *loop, struct er_error *err)
+static enum er_code catch_signals(struct run *r, struct er_error *err)
 {
     struct sigaction sa = {.sa_handler = on_signal};
 
@@ -152,7 +289,7 @@ static enum er_code catch_signals(struct loop *loop, struct er_error *err)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    loop_watch(loop, signal_pipe[0], LOOP_READ, on_signal_byte, loop);
+    loop_watch(r->loop, signal_pipe[0], LOOP_READ, on_signal_byte, r);
     return ER_OK;
 }
 
@@ -196,16 +333,6 @@ static void serve(void *ctx, const char *path, struct httpd_reply *reply)
 /* --- the run --------------------------------------------------------------
  */
 
-struct run {
-    struct run_opts o;
-    struct loop *loop;
-    struct kube_client *kc;
-    struct aws_session *sess; /* until the worker takes it */
-    struct token_worker *tokens;
-    struct controller *ctl;
-    struct httpd *httpd;
-};
-
 static const char *process_env(const char *name)
 {
     return getenv(name);
@@ -227,7 +354,7 @@ static enum er_code start(struct run *r, struct er_error *err)
                                &r->o.common.deadline, err)) != ER_OK)
         return rc;
     r->loop = loop_new(clock_system());
-    if ((rc = catch_signals(r->loop, err)) != ER_OK)
+    if ((rc = catch_signals(r, err)) != ER_OK)
         return rc;
     cfg = (struct controller_config){
         .selection = &r->o.cl.selection,
@@ -237,6 +364,12 @@ static enum er_code start(struct run *r, struct er_error *err)
         .service_accounts = &r->o.cl.service_accounts,
         .all_service_accounts = r->o.cl.all_service_accounts,
         .annotated_service_accounts = r->o.cl.annotated_service_accounts,
+        .leader_elect = r->o.leader_elect,
+        .lease_namespace = r->o.lease_namespace,
+        .lease_name = r->o.lease_name,
+        .identity = r->o.identity,
+        .pod_name = env_value("POD_NAME"),
+        .pod_namespace = env_value("POD_NAMESPACE"),
     };
     r->ctl = controller_new(r->loop, r->kc, &cfg);
     if (strcmp(r->o.listen, "off") != 0) {
@@ -281,7 +414,7 @@ int cmd_run(int argc, char **argv)
     if (status != 0 || r.o.common.help) {
         if (r.o.common.help)
             fputs(run_usage, stdout);
-        cluster_opts_clear(&r.o.cl);
+        run_opts_clear(&r.o);
         return status;
     }
     /* One malloc arena: the AWS worker would otherwise get its own, whose
@@ -306,7 +439,7 @@ int cmd_run(int argc, char **argv)
         fflush(NULL);
         _exit(status);
     }
-    cluster_opts_clear(&r.o.cl);
+    run_opts_clear(&r.o);
     if (status == 0)
         log_event(LOG_INFO, "stopped", LOG_END);
     return status;

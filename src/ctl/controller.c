@@ -281,6 +281,17 @@ static enum er_code take_tokens(struct controller *c, struct token_result *r,
     return rc;
 }
 
+/* An Event on our own Pod, when the downward API named it. */
+static void pod_event(struct controller *c, const char *reason,
+                      const char *message)
+{
+    struct kube_event_object pod = {"v1", "Pod", c->cfg.pod_namespace,
+                                    c->cfg.pod_name, NULL};
+
+    if (c->cfg.pod_name && c->cfg.pod_namespace)
+        event_record(c->events, &pod, KUBE_EVENT_WARNING, reason, message);
+}
+
 static void tokens_failed(struct controller *c, const struct er_error *err)
 {
     const char *aws[] = {
@@ -305,6 +316,7 @@ static void tokens_failed(struct controller *c, const struct er_error *err)
                        loop_clock(c->loop)->random01(loop_clock(c->loop)->ctx));
     log_event(LOG_ERROR, "token renewal failed; keeping the tokens in use",
               "error", err->msg, LOG_END);
+    pod_event(c, "TokenRenewalFailed", err->msg);
     schedule_renewal(c, ms);
 }
 
@@ -381,10 +393,30 @@ static void declare_metrics(struct controller_metrics *mx)
         mx->m, "ecr_renew_serviceaccount_errors_total", METRIC_COUNTER,
         "ServiceAccount patches that failed, by reason.",
         (const char *[]){"reason", NULL});
+    mx->leader = metrics_family(
+        mx->m, "ecr_renew_leader", METRIC_GAUGE,
+        "1 while this process may write (it holds the Lease, or does not "
+        "elect), else 0.",
+        NULL);
+    metrics_set(mx->leader, 1, NULL);
     metrics_set(mx->build, 1, (const char *[]){ECR_RENEW_VERSION, NULL});
     /* 0 until the first success, so "no success for hours" can fire for
      * a controller that never had one. */
     metrics_set(mx->last_success, 0, NULL);
+}
+
+/* Only the leader writes; a standby keeps its caches warm. */
+static void leadership_changed(void *ctx, bool leading)
+{
+    struct controller *c = ctx;
+
+    metrics_set(c->mx.leader, leading ? 1 : 0, NULL);
+    event_recorder_set_enabled(c->events, leading);
+    if (leading) {
+        ctl_reconcile_all(c);
+    } else {
+        ctl_cancel_jobs(c);
+    }
 }
 
 struct controller *controller_new(struct loop *loop, struct kube_client *kc,
@@ -422,6 +454,14 @@ struct controller *controller_new(struct loop *loop, struct kube_client *kc,
     }
     free(ns_query);
     free(secret_query);
+    c->events = event_recorder_new(loop, kc,
+                                   cfg->identity ? cfg->identity : "ecr-renew");
+    if (cfg->leader_elect) {
+        c->leader = leader_new(loop, kc, cfg->lease_namespace, cfg->lease_name,
+                               cfg->identity, leadership_changed, c);
+        event_recorder_set_enabled(c->events, false);
+        metrics_set(c->mx.leader, 0, NULL);
+    }
     return c;
 }
 
@@ -433,12 +473,17 @@ void controller_start(struct controller *c, struct token_worker *tokens)
     kube_informer_start(c->secret_inf);
     if (c->account_inf)
         kube_informer_start(c->account_inf);
+    if (c->leader)
+        leader_start(c->leader);
 }
 
 void controller_free(struct controller *c)
 {
     if (!c)
         return;
+    loop_cancel(c->loop, c->shutdown_timer);
+    leader_free(c->leader);
+    event_recorder_free(c->events);
     kube_informer_free(c->ns_inf);
     kube_informer_free(c->secret_inf);
     kube_informer_free(c->account_inf);
@@ -450,6 +495,38 @@ void controller_free(struct controller *c)
     metrics_free(c->mx.m);
     free(c->secret_name);
     free(c);
+}
+
+static void shutdown_done(void *ctx)
+{
+    struct controller *c = ctx;
+    void (*done)(void *) = c->shutdown_done;
+
+    c->shutdown_done = NULL;
+    loop_cancel(c->loop, c->shutdown_timer);
+    c->shutdown_timer = NULL;
+    if (done)
+        done(c->shutdown_ctx);
+}
+
+void controller_shutdown(struct controller *c, void (*done)(void *ctx),
+                         void *ctx)
+{
+    if (c->shutting_down)
+        return;
+    c->shutting_down = true;
+    c->shutdown_done = done;
+    c->shutdown_ctx = ctx;
+    ctl_cancel_jobs(c);
+    event_recorder_set_enabled(c->events, false);
+    /* The release is one request of at most a second; this bounds it
+     * whatever happens. */
+    if (c->leader)
+        c->shutdown_timer = loop_after(c->loop, 1500, shutdown_done, c);
+    if (c->leader)
+        leader_release(c->leader, shutdown_done, c);
+    else
+        c->shutdown_timer = loop_after(c->loop, 0, shutdown_done, c);
 }
 
 int controller_fatal_status(const struct controller *c)
@@ -485,6 +562,14 @@ bool controller_ready(const struct controller *c, char *why, size_t cap)
     const char *one = "";
     size_t n;
 
+    if (c->leader && !leader_leading(c->leader)) {
+        /* A standby is ready once it could take over at once. */
+        bool warm = ctl_everything_known(c) && renewal_valid(&c->renewal, now);
+        snprintf(why, cap, "%s",
+                 warm ? "standby: caches synced, tokens valid"
+                      : "standby: the lists or tokens are not in yet");
+        return warm;
+    }
     if (!c->first_pass_done) {
         snprintf(why, cap, "the first pass is not done");
         return false;

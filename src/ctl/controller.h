@@ -42,6 +42,12 @@ struct controller_config {
     const struct str_list *service_accounts;
     bool all_service_accounts;
     bool annotated_service_accounts;
+    /* Leader election: only the holder of the Lease writes. */
+    bool leader_elect;
+    const char *lease_namespace, *lease_name;
+    const char *identity; /* the holder's name; the Events' instance */
+    /* The process's own Pod, for Events about it (NULL: unknown). */
+    const char *pod_name, *pod_namespace;
 };
 
 struct controller *controller_new(struct loop *loop, struct kube_client *kc,
@@ -53,6 +59,11 @@ void controller_start(struct controller *c, struct token_worker *tokens);
 
 /* For the worker's answers (token_result_fn). */
 void controller_on_tokens(void *ctx, struct token_result *r);
+
+/* Stops writing at once, gives the Lease up if held, then calls done on
+ * the loop (within a second or so). */
+void controller_shutdown(struct controller *c, void (*done)(void *ctx),
+                         void *ctx);
 
 /* A configuration error found at start (the first token fetch said no
  * credentials, or a bad setting): the status to exit with, or 0. */

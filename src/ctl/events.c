@@ -32,6 +32,7 @@ struct event_recorder {
     struct kube_client *kc;
     char *instance;
     bool enabled;
+    bool forbidden_warned; /* a 403 was logged: others go to debug */
     size_t max_keys;
     struct strmap keys;
     struct ev_key *newest, *oldest;
@@ -261,6 +262,7 @@ static void failed(struct ev_key *k, enum er_code rc,
 {
     char why[ER_MSG_MAX + 128]; /* "POST events in <ns>: " + message */
     char object[512];
+    bool forbidden;
 
     k->r->stats.failed++;
     if (k->posting)
@@ -268,9 +270,15 @@ static void failed(struct ev_key *k, enum er_code rc,
     describe(k, rc, resp, err, why, sizeof(why));
     snprintf(object, sizeof(object), "%s %s%s%s", k->kind, k->ns,
              k->ns[0] ? "/" : "", k->name);
-    log_event(k->warned ? LOG_DEBUG : LOG_WARN, "could not record event",
-              "object", object, "reason", k->reason, "error", why, LOG_END);
+    /* Missing rights refuse every key alike: one warning says it. */
+    forbidden = rc == ER_OK && resp && resp->status == 403;
+    log_event(k->warned || (forbidden && k->r->forbidden_warned) ? LOG_DEBUG
+                                                                 : LOG_WARN,
+              "could not record event", "object", object, "reason", k->reason,
+              "error", why, LOG_END);
     k->warned = true;
+    if (forbidden)
+        k->r->forbidden_warned = true;
 }
 
 static void on_answer(void *ctx, enum er_code rc, struct kube_response *resp,

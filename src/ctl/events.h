@@ -13,7 +13,8 @@
  * flight; records meanwhile wait for the next minute.
  *
  * A write that fails (403 for want of create and patch on events, 5xx,
- * the network) is counted and logged once per key at warn level, and
+ * the network) is counted and logged once per key at warn level (a 403
+ * once for the recorder: missing rights refuse every key), and
  * not retried: only a later record of that key writes again, a minute
  * after the last write at the soonest. (Each write still gets the
  * client's own few retries of 429, 5xx and connection failures.)

@@ -14,6 +14,8 @@
 #include "../kube/sa_patch.h"
 #include "../kube/sync.h"
 #include "controller.h"
+#include "events.h"
+#include "leader.h"
 #include "metrics.h"
 #include "reconcile.h"
 #include "schedule.h"
@@ -65,7 +67,7 @@ struct ns_state {
 struct controller_metrics {
     struct metrics *m;
     struct metric_family *expiry, *writes, *errors, *aws_errors, *namespaces,
-        *last_success, *build, *renewals, *accounts, *account_errors;
+        *last_success, *build, *renewals, *accounts, *account_errors, *leader;
 };
 
 struct controller {
@@ -92,6 +94,12 @@ struct controller {
     bool first_pass_done;
     int fatal_status;
     struct controller_metrics mx;
+    struct leader *leader;         /* NULL without --leader-elect */
+    struct event_recorder *events; /* enabled while we may write */
+    bool shutting_down;
+    struct loop_timer *shutdown_timer;
+    void (*shutdown_done)(void *ctx);
+    void *shutdown_ctx;
 };
 
 /* --- work.c --------------------------------------------------------------- */
@@ -117,5 +125,16 @@ struct reconcile_decision ctl_decide(const struct ns_state *s);
 
 /* True when the Secret holds the current tokens, or later ones. */
 bool ctl_holds_current(const struct ns_state *s);
+
+/* True while this process may write: it leads, or does not elect. */
+bool ctl_may_write(const struct controller *c);
+
+/* Abandons every write in flight (leadership lost, or shutting down). */
+void ctl_cancel_jobs(struct controller *c);
+
+/* An Event about the namespace's Secret (or the namespace, when it has
+ * none). */
+void ctl_event(struct ns_state *s, const char *type, const char *reason,
+               const char *message);
 
 #endif

@@ -91,6 +91,22 @@ static long long backoff_ms(int failures)
     return ms > RETRY_CAP_MS ? RETRY_CAP_MS : ms;
 }
 
+bool ctl_may_write(const struct controller *c)
+{
+    return !c->shutting_down && (!c->leader || leader_leading(c->leader));
+}
+
+void ctl_event(struct ns_state *s, const char *type, const char *reason,
+               const char *message)
+{
+    struct kube_event_object secret = {"v1", "Secret", s->name,
+                                       s->c->secret_name, NULL};
+    struct kube_event_object ns = {"v1", "Namespace", NULL, s->name, NULL};
+
+    event_record(s->c->events, s->secret.present ? &secret : &ns, type, reason,
+                 message);
+}
+
 /* --- deciding --------------------------------------------------------------
  */
 
@@ -124,6 +140,8 @@ static void report_foreign(struct ns_state *s)
     free(s->foreign_reported_rv);
     s->foreign_reported_rv = xstrdup(rv);
     metrics_add(s->c->mx.errors, 1, reason);
+    ctl_event(s, KUBE_EVENT_WARNING, "ForeignSecret",
+              s->foreign_why ? s->foreign_why : "not ours; left untouched");
     log_event(LOG_WARN, "secret not ours; left untouched", "namespace", s->name,
               "secret", s->c->secret_name, "reason",
               s->foreign_why ? s->foreign_why : "", LOG_END);
@@ -248,6 +266,7 @@ static void secret_failed(struct ns_state *s, const struct kube_sync_result *r,
     s->failures++;
     s->failed = true;
     metrics_add(s->c->mx.errors, 1, reason);
+    ctl_event(s, KUBE_EVENT_WARNING, "SecretWriteFailed", err->msg);
     log_event(LOG_ERROR, "secret not written", "namespace", s->name, "secret",
               s->c->secret_name, "reason", r->reason, "error", err->msg,
               LOG_END);
@@ -255,6 +274,33 @@ static void secret_failed(struct ns_state *s, const struct kube_sync_result *r,
      * change; anything else is tried again. */
     if (strcmp(r->reason, "NotOurs") != 0)
         s->retry = loop_after(s->c->loop, ms, retry_secret, s);
+}
+
+/* Created, taken over and restored are told as Events; a renewal's
+ * update is not (it is routine, and there would be one per namespace
+ * every six hours). */
+static void written_event(struct ns_state *s, const char *label)
+{
+    char msg[320];
+    const char *reason = NULL;
+
+    if (!label)
+        return;
+    if (strcmp(label, "created") == 0)
+        reason = "SecretCreated";
+    else if (strcmp(label, "taken_over") == 0)
+        reason = "SecretTakenOver";
+    else if (strcmp(label, "restored") == 0)
+        reason = "SecretRestored";
+    if (!reason)
+        return;
+    snprintf(msg, sizeof(msg), "%s %s with a token valid until %s for %s",
+             strcmp(label, "restored") == 0  ? "restored"
+             : strcmp(label, "created") == 0 ? "created"
+                                             : "took over",
+             s->c->secret_name, s->c->auth.expires_at_text,
+             s->c->auth.registries);
+    ctl_event(s, KUBE_EVENT_NORMAL, reason, msg);
 }
 
 static void secret_written(struct ns_state *s, const struct kube_sync_result *r)
@@ -279,6 +325,7 @@ static void secret_written(struct ns_state *s, const struct kube_sync_result *r)
         free(s->rv);
         s->rv = r->resource_version[0] ? xstrdup(r->resource_version) : NULL;
     }
+    written_event(s, label);
     log_event(LOG_INFO, "secret written", "namespace", s->name, "secret",
               c->secret_name, "outcome",
               label && strcmp(label, "restored") == 0
@@ -490,7 +537,8 @@ void ctl_pump(struct controller *c)
 {
     size_t taken = 0;
 
-    while (taken < c->queue_len && c->in_flight < c->cfg.max_in_flight) {
+    while (taken < c->queue_len && c->in_flight < c->cfg.max_in_flight &&
+           ctl_may_write(c)) {
         struct ns_state *s = c->queue[taken++];
         s->queued = false;
         if (s->job == JOB_NONE && s->exists && s->verdict == NS_SELECTED)
@@ -501,6 +549,38 @@ void ctl_pump(struct controller *c)
                 (c->queue_len - taken) * sizeof(*c->queue));
         c->queue_len -= taken;
     }
-    if (ctl_everything_known(c) && c->queue_len == 0 && c->in_flight == 0)
+    if (ctl_everything_known(c) && c->queue_len == 0 && c->in_flight == 0 &&
+        ctl_may_write(c))
         drained(c);
+}
+
+static void cancel_job(struct ns_state *s)
+{
+    kube_cancel(s->c->kc, s->pending);
+    s->pending = NULL;
+    if (s->job == JOB_SECRET) {
+        kube_sync_job_free(s->secret_job);
+        free(s->secret_job);
+        s->secret_job = NULL;
+    } else {
+        kube_sa_job_free(s->account_job);
+        free(s->account_job);
+        s->account_job = NULL;
+        s->job_account = NULL;
+    }
+    s->job = JOB_NONE;
+    s->c->in_flight--;
+}
+
+void ctl_cancel_jobs(struct controller *c)
+{
+    size_t pos = 0;
+    const char *name;
+    void *v;
+
+    while (strmap_next(&c->ns, &pos, &name, &v)) {
+        struct ns_state *s = v;
+        if (s->job != JOB_NONE)
+            cancel_job(s);
+    }
 }
