@@ -58,21 +58,27 @@ def kube_config():
         {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"], "namespaces": "*"},
         {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list", "watch", "update", "patch"],
          "resourceNames": ["ecr-registry-secret"], "namespaces": "*"},
-        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"], "namespaces": "*"}]})
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"], "namespaces": "*"},
+        {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"], "namespaces": "*"},
+        # components/service-accounts: the default ServiceAccounts.
+        {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get", "list", "watch", "patch"],
+         "resourceNames": ["default"], "namespaces": "*"}]})
     return cfg
 
 
 def run_controller(aws, kube):
     """ecr-renew run: every team-* namespace, a new one served at once."""
-    say("5. ecr-renew run: the controller, for every namespace matching team-*")
+    say("5. ecr-renew run: the controller, for every namespace matching team-*, "
+        "patching their default ServiceAccounts")
     env = aws.env(user="ecr-reader")
     env["KUBECONFIG"] = kube.write_kubeconfig(user=CONTROLLER)
-    cmd = ["run", "--namespace", "team-*", "--listen", "127.0.0.1:0"]
+    cmd = ["run", "--namespace", "team-*", "--service-account", "default", "--listen", "127.0.0.1:0"]
     show(["ecr-renew"] + cmd)
     r = RunningTool(cmd, env, binary=BIN).start()
     r.wait_for_log("first pass done")
     sys.stdout.write(r.stderr)
-    say("6. a namespace created after it started gets its Secret at once")
+    say("6. a namespace created after it started gets its Secret, and its default "
+        "ServiceAccount the reference, at once")
     show(["kubectl", "create", "namespace", "team-new"])
     kube.kubectl("create", "namespace", "team-new")
     r.wait_for_log("namespace=team-new")
@@ -84,6 +90,13 @@ def run_controller(aws, kube):
           ((written["time"] - created["time"]) * 1000))
     show(["kubectl", "get", "secret", "ecr-registry-secret", "-n", "team-new"])
     print(kube.kubectl("get", "secret", "ecr-registry-secret", "-n", "team-new").stdout.rstrip())
+    r.wait_for_log("serviceaccount patched namespace=team-new")
+    print([line for line in r.stderr.splitlines() if "serviceaccount patched namespace=team-new" in line][0])
+    show(["kubectl", "get", "serviceaccount", "default", "-n", "team-new", "-o",
+          "jsonpath={.imagePullSecrets}"])
+    print(kube.kubectl("get", "serviceaccount", "default", "-n", "team-new", "-o",
+                       "jsonpath={.imagePullSecrets}").stdout.rstrip())
+    print("(pods created in team-new from now on get the Secret without naming it)")
     say("7. someone deletes it: put back at once")
     show(["kubectl", "delete", "secret", "ecr-registry-secret", "-n", "team-a"])
     print(kube.kubectl("delete", "secret", "ecr-registry-secret", "-n", "team-a").stdout.rstrip())
@@ -94,7 +107,7 @@ def run_controller(aws, kube):
     body = r.get("/metrics")[2]
     for line in body.splitlines():
         if line.startswith(("ecr_renew_secret_writes_total", "ecr_renew_namespaces",
-                            "ecr_renew_token_expiry")):
+                            "ecr_renew_token_expiry", "ecr_renew_serviceaccount_patches")):
             print(line)
     finished = r.stop()
     print("\n".join(finished.stderr.splitlines()[-2:]))

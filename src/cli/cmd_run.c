@@ -16,6 +16,7 @@
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 #include "../ctl/controller.h"
+#include "../ctl/heal.h"
 #include "../ctl/tokens.h"
 #include "../kube/names.h"
 #include "../net/httpd.h"
@@ -45,6 +46,7 @@ static const char run_usage[] =
     "[--annotated-service-accounts]\n"
     "                     [--listen ADDR|off] [--leader-elect]\n"
     "                     [--lease-name NAME] [--lease-namespace NS]\n"
+    "                     [--heal-pods] [--heal-rate N]\n"
     "                     [--timeout DURATION]\n"
     "\n"
     "Runs until stopped, keeping the pull Secret of every selected namespace\n"
@@ -74,6 +76,16 @@ static const char run_usage[] =
     "  --lease-namespace NS   [ECR_RENEW_LEASE_NAMESPACE] (default: the pod's\n"
     "                         own, from the service-account folder, else\n"
     "                         kube-system)\n"
+    "  --heal-pods            delete, once, a pod stuck in ErrImagePull or\n"
+    "                         ImagePullBackOff on our registry whose\n"
+    "                         imagePullSecrets lacks the Secret while its\n"
+    "                         ServiceAccount now has it, when a ReplicaSet,\n"
+    "                         StatefulSet, DaemonSet or Job owns it (never a\n"
+    "                         bare pod), so it is made again with the Secret\n"
+    "                         [ECR_RENEW_HEAL_PODS=true]; needs list, watch\n"
+    "                         and delete on pods\n"
+    "  --heal-rate N          at most N such deletions a minute\n"
+    "                         [ECR_RENEW_HEAL_RATE] (default: 10)\n"
     "  --log-format FORMAT    text or json [ECR_RENEW_LOG_FORMAT]\n"
     "  --log-level LEVEL      debug, info, warn, error [ECR_RENEW_LOG_LEVEL]\n"
     "  --timeout DURATION     limit of each token fetch, all its retries\n"
@@ -95,6 +107,8 @@ struct run_opts {
     struct cluster_opts cl;
     const char *listen;
     bool leader_elect;
+    bool heal_pods;
+    long heal_rate;
     const char *lease_name;
     char *lease_namespace; /* owned */
     char *identity;        /* owned */
@@ -106,6 +120,8 @@ enum {
     OPT_LEADER_ELECT,
     OPT_LEASE_NAME,
     OPT_LEASE_NAMESPACE,
+    OPT_HEAL_PODS,
+    OPT_HEAL_RATE,
 };
 
 static const struct option run_longopts[] = {
@@ -114,6 +130,8 @@ static const struct option run_longopts[] = {
     {"leader-elect", no_argument, NULL, OPT_LEADER_ELECT},
     {"lease-name", required_argument, NULL, OPT_LEASE_NAME},
     {"lease-namespace", required_argument, NULL, OPT_LEASE_NAMESPACE},
+    {"heal-pods", no_argument, NULL, OPT_HEAL_PODS},
+    {"heal-rate", required_argument, NULL, OPT_HEAL_RATE},
     COMMON_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -162,6 +180,36 @@ static char *make_identity(void)
                      (unsigned long)(c->random01(c->ctx) * 4294967295.0));
 }
 
+static int take_heal_rate(struct run_opts *o, const char *what,
+                          const char *value)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(value, &end, 10);
+    if (errno || end == value || *end || n < 1 || n > HEAL_MAX_RATE)
+        return cli_usage_error("run",
+                               "%s \"%s\" is not a number of pods a minute "
+                               "from 1 to %d",
+                               what, value, HEAL_MAX_RATE);
+    o->heal_rate = n;
+    return 0;
+}
+
+static int finish_healing(struct run_opts *o)
+{
+    const char *v = env_value("ECR_RENEW_HEAL_RATE");
+
+    if (!o->heal_pods)
+        o->heal_pods = str_is_true(getenv("ECR_RENEW_HEAL_PODS"));
+    if (!o->heal_rate && v)
+        return take_heal_rate(o, "ECR_RENEW_HEAL_RATE", v);
+    if (!o->heal_rate)
+        o->heal_rate = HEAL_DEFAULT_RATE;
+    return 0;
+}
+
 static int finish_election(struct run_opts *o)
 {
     const char *ns;
@@ -200,6 +248,13 @@ static int parse(int argc, char **argv, struct run_opts *o)
             o->listen = optarg;
         else if (c == OPT_LEADER_ELECT)
             o->leader_elect = true;
+        else if (c == OPT_HEAL_PODS)
+            o->heal_pods = true;
+        else if (c == OPT_HEAL_RATE &&
+                 (status = take_heal_rate(o, "--heal-rate", optarg)) != 0)
+            return status;
+        else if (c == OPT_HEAL_RATE)
+            continue;
         else if (c == OPT_LEASE_NAME)
             o->lease_name = optarg;
         else if (c == OPT_LEASE_NAMESPACE) {
@@ -219,7 +274,7 @@ static int parse(int argc, char **argv, struct run_opts *o)
         o->listen = getenv("ECR_RENEW_LISTEN");
     if (!o->listen || !*o->listen)
         o->listen = RUN_DEFAULT_LISTEN;
-    if ((status = finish_election(o)) != 0)
+    if ((status = finish_election(o)) != 0 || (status = finish_healing(o)) != 0)
         return status;
     return cli_start_deadline("run", &o->common, RUN_DEFAULT_TIMEOUT_MS);
 }
@@ -365,6 +420,8 @@ static enum er_code start(struct run *r, struct er_error *err)
         .all_service_accounts = r->o.cl.all_service_accounts,
         .annotated_service_accounts = r->o.cl.annotated_service_accounts,
         .leader_elect = r->o.leader_elect,
+        .heal_pods = r->o.heal_pods,
+        .heal_rate = (int)r->o.heal_rate,
         .lease_namespace = r->o.lease_namespace,
         .lease_name = r->o.lease_name,
         .identity = r->o.identity,

@@ -190,6 +190,7 @@ static void account_upsert(void *ctx, json_t *obj)
     a->has_list = json_is_array(json_object_get(obj, "imagePullSecrets"));
     ctl_reconcile(s);
     ctl_pump(c);
+    healer_kick(c->healer);
 }
 
 static void account_delete(void *ctx, json_t *obj)
@@ -210,16 +211,68 @@ static void account_delete(void *ctx, json_t *obj)
 static char *account_query(const struct controller_config *cfg)
 {
     if (cfg->all_service_accounts || cfg->annotated_service_accounts ||
+        cfg->heal_pods || !cfg->service_accounts ||
         cfg->service_accounts->n != 1)
         return NULL;
     return xasprintf("fieldSelector=metadata.name%%3D%s",
                      cfg->service_accounts->items[0]);
 }
 
-static bool patches_accounts(const struct controller_config *cfg)
+/* Accounts are watched to patch them, and to know which pods to heal. */
+static bool watches_accounts(const struct controller_config *cfg)
 {
-    return cfg->annotated_service_accounts ||
+    return cfg->annotated_service_accounts || cfg->heal_pods ||
            (cfg->service_accounts && cfg->service_accounts->n > 0);
+}
+
+/* --- the pod informer (--heal-pods) -----------------------------------------
+ */
+
+static void pod_upsert(void *ctx, json_t *obj)
+{
+    struct controller *c = ctx;
+    struct pod_heal_view v;
+    const char *uid = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "uid"));
+
+    if (pod_heal_inspect(obj, c->secret_name, &c->hosts, &v))
+        healer_pod(c->healer, &v);
+    else if (uid)
+        healer_forget(c->healer, uid);
+}
+
+static void pod_delete(void *ctx, json_t *obj)
+{
+    struct controller *c = ctx;
+    const char *uid = json_string_value(
+        json_object_get(json_object_get(obj, "metadata"), "uid"));
+
+    if (uid)
+        healer_forget(c->healer, uid);
+}
+
+/* A candidate may go when we write, its namespace is ours with our valid
+ * Secret in it, and its account lists that Secret now. */
+static bool pod_ready(void *ctx, const struct pod_heal_view *p)
+{
+    struct controller *c = ctx;
+    struct ns_state *s = strmap_get(&c->ns, p->ns);
+    struct account_state *a = s ? strmap_get(&s->accounts, p->account) : NULL;
+
+    return ctl_may_write(c) && s && s->exists && s->verdict == NS_SELECTED &&
+           s->secret.present && s->secret.verdict == KUBE_SECRET_OURS &&
+           ctl_holds_current(s) && a && a->exists && a->lists_secret;
+}
+
+static void start_healing(struct controller *c)
+{
+    struct kube_informer_callbacks cb = {NULL, pod_upsert, pod_delete,
+                                         NULL, trouble,    c};
+
+    /* Pods stuck pulling are Pending: the rest need not be watched. */
+    c->pod_inf = kube_informer_new(c->kc, c->loop, "pods", "/api/v1/pods",
+                                   "fieldSelector=status.phase%3DPending", &cb);
+    kube_informer_start(c->pod_inf);
 }
 
 /* --- tokens --------------------------------------------------------------- */
@@ -277,6 +330,8 @@ static enum er_code take_tokens(struct controller *c, struct token_result *r,
     wipe_free_str(value);
     digest_sha256_hex(c->auth.registries, strlen(c->auth.registries),
                       c->want_registries_hash);
+    str_list_clear(&c->hosts);
+    str_list_add_split(&c->hosts, c->auth.registries, ',');
     c->have_auth = rc == ER_OK;
     return rc;
 }
@@ -342,6 +397,9 @@ void controller_on_tokens(void *ctx, struct token_result *r)
     time_format_rfc3339(c->renewal.next_at, next);
     log_event(LOG_INFO, "tokens renewed", "expires_at", c->auth.expires_at_text,
               "next_renewal", next, "registries", c->auth.registries, LOG_END);
+    /* Which pods are stuck on our hosts is known from now on. */
+    if (c->cfg.heal_pods && !c->pod_inf)
+        start_healing(c);
     ctl_reconcile_all(c);
 }
 
@@ -399,6 +457,11 @@ static void declare_metrics(struct controller_metrics *mx)
         "elect), else 0.",
         NULL);
     metrics_set(mx->leader, 1, NULL);
+    mx->healed = metrics_family(
+        mx->m, "ecr_renew_pods_healed_total", METRIC_COUNTER,
+        "Pods deleted by --heal-pods so their owner made them again with the "
+        "pull Secret.",
+        NULL);
     metrics_set(mx->build, 1, (const char *[]){ECR_RENEW_VERSION, NULL});
     /* 0 until the first success, so "no success for hours" can fire for
      * a controller that never had one. */
@@ -414,8 +477,10 @@ static void leadership_changed(void *ctx, bool leading)
     event_recorder_set_enabled(c->events, leading);
     if (leading) {
         ctl_reconcile_all(c);
+        healer_kick(c->healer);
     } else {
         ctl_cancel_jobs(c);
+        healer_cancel(c->healer);
     }
 }
 
@@ -443,7 +508,7 @@ struct controller *controller_new(struct loop *loop, struct kube_client *kc,
                                   ns_query, &ns_cb);
     c->secret_inf = kube_informer_new(kc, loop, "secrets", "/api/v1/secrets",
                                       secret_query, &secret_cb);
-    if (patches_accounts(cfg)) {
+    if (watches_accounts(cfg)) {
         struct kube_informer_callbacks account_cb = {
             account_reset, account_upsert, account_delete, synced, trouble, c};
         char *account_q = account_query(cfg);
@@ -456,6 +521,9 @@ struct controller *controller_new(struct loop *loop, struct kube_client *kc,
     free(secret_query);
     c->events = event_recorder_new(loop, kc,
                                    cfg->identity ? cfg->identity : "ecr-renew");
+    if (cfg->heal_pods)
+        c->healer = healer_new(loop, kc, c->events, c->mx.healed,
+                               cfg->heal_rate, pod_ready, c);
     if (cfg->leader_elect) {
         c->leader = leader_new(loop, kc, cfg->lease_namespace, cfg->lease_name,
                                cfg->identity, leadership_changed, c);
@@ -483,6 +551,9 @@ void controller_free(struct controller *c)
         return;
     loop_cancel(c->loop, c->shutdown_timer);
     leader_free(c->leader);
+    kube_informer_free(c->pod_inf);
+    healer_free(c->healer);
+    str_list_clear(&c->hosts);
     event_recorder_free(c->events);
     kube_informer_free(c->ns_inf);
     kube_informer_free(c->secret_inf);
@@ -518,6 +589,7 @@ void controller_shutdown(struct controller *c, void (*done)(void *ctx),
     c->shutdown_done = done;
     c->shutdown_ctx = ctx;
     ctl_cancel_jobs(c);
+    healer_cancel(c->healer);
     event_recorder_set_enabled(c->events, false);
     /* The release is one request of at most a second; this bounds it
      * whatever happens. */

@@ -46,6 +46,10 @@ struct controller_config {
     bool leader_elect;
     const char *lease_namespace, *lease_name;
     const char *identity; /* the holder's name; the Events' instance */
+    /* --heal-pods: delete pods created before they could pull (heal.h),
+     * at most heal_rate a minute. */
+    bool heal_pods;
+    int heal_rate;
     /* The process's own Pod, for Events about it (NULL: unknown). */
     const char *pod_name, *pod_namespace;
 };

@@ -15,6 +15,7 @@
 #include "../kube/sync.h"
 #include "controller.h"
 #include "events.h"
+#include "heal.h"
 #include "leader.h"
 #include "metrics.h"
 #include "reconcile.h"
@@ -67,7 +68,8 @@ struct ns_state {
 struct controller_metrics {
     struct metrics *m;
     struct metric_family *expiry, *writes, *errors, *aws_errors, *namespaces,
-        *last_success, *build, *renewals, *accounts, *account_errors, *leader;
+        *last_success, *build, *renewals, *accounts, *account_errors, *leader,
+        *healed;
 };
 
 struct controller {
@@ -76,8 +78,10 @@ struct controller {
     struct controller_config cfg;
     char *secret_name;
     struct token_worker *tokens;
-    struct kube_informer *ns_inf, *secret_inf, *account_inf;
-    struct strmap ns; /* name -> struct ns_state */
+    struct kube_informer *ns_inf, *secret_inf, *account_inf, *pod_inf;
+    struct healer *healer; /* NULL without --heal-pods */
+    struct str_list hosts; /* our registry hosts, for the healer */
+    struct strmap ns;      /* name -> struct ns_state */
     /* What the Secrets should hold; have_auth once tokens came. */
     struct ecr_tokens current;
     struct pull_auth auth;

@@ -357,10 +357,12 @@ static void end_secret_job(struct ns_state *s)
     struct kube_sync_result r;
     struct er_error err = {0};
 
-    if (kube_sync_job_result(s->secret_job, &r, &err) == ER_OK)
+    if (kube_sync_job_result(s->secret_job, &r, &err) == ER_OK) {
         secret_written(s, &r);
-    else
+        healer_kick(s->c->healer);
+    } else {
         secret_failed(s, &r, &err);
+    }
     kube_sync_job_free(s->secret_job);
     free(s->secret_job);
     s->secret_job = NULL;
@@ -405,6 +407,7 @@ static void end_account_job(struct ns_state *s)
         a->lists_secret = r.outcome != KUBE_SA_MISSING;
         a->exists = r.outcome != KUBE_SA_MISSING;
         if (r.outcome == KUBE_SA_PATCHED) {
+            healer_kick(c->healer);
             metrics_add(c->mx.accounts, 1, outcome);
             log_event(LOG_INFO, "serviceaccount patched", "namespace", s->name,
                       "serviceaccount", a->name, "secret", c->secret_name,
