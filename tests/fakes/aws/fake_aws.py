@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""FAKE AWS (IAM + STS + ECR) for ecr-renew's integration tests.
+"""FAKE AWS (IAM + STS + ECR + ECR Public) for ecr-renew's integration tests.
 
 This is a stand-in, not AWS.  It runs moto 5.2.1's server in-process on
 127.0.0.1, applies a scenario (users, policies, access keys, roles, IAM OIDC
@@ -39,6 +39,31 @@ it is installed, see ``install_moto_patches``):
     number; one entry per ``registryIds`` element (validated: 1-10 ids of
     12 digits) with ``proxyEndpoint`` ``https://<id>.dkr.ecr.<region>.amazonaws.com``,
     the region being the SigV4 scope's.
+  * ECR Public, which moto lacks (a signed ``ecr-public`` call to moto
+    answers 500), is served here: ``POST /`` with ``X-Amz-Target:
+    SpencerFrontendService.GetAuthorizationToken``, signed for
+    ``ecr-public`` in ``us-east-1``.  The caller is authenticated by moto's
+    IAMRequest with the patched signature check (user keys, assumed-role and
+    web-identity sessions, deactivated keys, expired sessions: as for ECR),
+    then needs ``ecr-public:GetAuthorizationToken`` and then
+    ``sts:GetServiceBearerToken`` on Resource ``*`` (the second evaluated with
+    ``sts:AWSServiceName`` = ``ecr-public.amazonaws.com`` as condition
+    context); a missing one is AccessDeniedException naming it.  The answer
+    is ``{"authorizationData":{"authorizationToken":<base64 AWS:password>,
+    "expiresAt":<number>}}``: one object, no ``proxyEndpoint``.  The password
+    is deterministic for (account, generation) and differs from every ECR
+    password; generation, lifetime and expiresAt form are ECR's
+    (``/_fake/ecr/rotate``, ``/_fake/ecr/config``).  The body must be a JSON
+    object (botocore sends ``{}``; an empty body is SerializationException);
+    the Content-Type must be application/x-amz-json-1.1.
+  * The SigV4 scope must name the service a JSON target belongs to: an ECR
+    target signed for anything but ``ecr``, or an ECR Public one signed for
+    anything but ``ecr-public``, is InvalidSignatureException "Credential
+    should be scoped to correct service: '<name>'."; ECR Public signed for a
+    region other than us-east-1 is InvalidSignatureException "Credential
+    should be scoped to a valid region, not '<region>'."  (checked after the
+    date and skew checks, before the key is looked up); any other ECR Public
+    target is UnknownOperationException.
   * Errors are put in AWS's wire shape: JSON services (ECR) get
     ``{"__type": ..., "message": ...}`` with ``x-amzn-ErrorType`` even for
     auth failures (moto sends XML); query services (STS, IAM) get
@@ -58,10 +83,20 @@ Admin endpoints (no auth, never reach moto, never logged):
   GET    /_fake/requests       request log (JSON list); DELETE clears it
   POST   /_fake/sts/expire     {"access_key_id": id} or {} for all: make
                                temporary credentials expired now
+  GET    /_fake/ecr/password?account=A&region=R
+                               the ECR password of the current generation
+  GET    /_fake/ecr-public/password?account=A
+                               the ECR Public password of the current generation
   GET    /_fake/health         {"ok": true}
+(the password routes answer {"password": ..., "generation": n}: secrets.)
 Fault ``match`` is the action name (``GetAuthorizationToken``,
-``AssumeRoleWithWebIdentity``, ``AssumeRole``, ...) or ``*``; each armed
-fault fires on the next ``count`` matching requests, before any auth.
+``AssumeRoleWithWebIdentity``, ``AssumeRole``, ...), the action qualified by
+its API's signing name (``ecr:GetAuthorizationToken``,
+``sts:AssumeRoleWithWebIdentity``, ``ecr-public:GetAuthorizationToken``) or
+``*``.  ECR Public's only action shares ECR's name, so ECR Public requests
+answer only to ``ecr-public:GetAuthorizationToken`` and ``*``: a bare
+``GetAuthorizationToken`` fault is ECR's and is not used up by ECR Public.
+Each armed fault fires on the next ``count`` matching requests, before any auth.
 ``throttle`` answers 400 ThrottlingException as JSON with x-amzn-ErrorType
 for JSON services and as XML ``Throttling`` for query services (that is what
 STS sends); ``500``/``503`` answer ServerException/ServiceUnavailable
@@ -74,9 +109,22 @@ a session token was sent, the resolved principal ARN, non-secret parameters
 error code and fault; never secret keys, session tokens, signatures or JWTs.
 
 DEVIATIONS FROM REAL AWS (known and accepted):
-  * One endpoint serves IAM, STS and ECR, routed by the SigV4 scope's
-    service (moto's rule), not by host name; region checks on the host are
-    impossible on 127.0.0.1.  The scope's region is trusted as is.
+  * One endpoint serves IAM, STS, ECR and ECR Public, routed by the SigV4
+    scope's service (moto's rule) or, for ECR Public, its target; not by
+    host name; region checks on the host are impossible on 127.0.0.1.  The
+    scope's region is trusted as is, except for ECR Public, which stands for
+    ``api.ecr-public.us-east-1.amazonaws.com`` and refuses other regions
+    (AWS also lists a us-west-2 endpoint, which a client reaches by host
+    name; every peer pins us-east-1).
+  * ECR Public: only GetAuthorizationToken.  Its password is, like ECR's,
+    not bound to the caller and not an ``ABIA`` bearer token, and it shares
+    ECR's generation, so ``/_fake/ecr/rotate`` rotates both.  Which of the
+    two permissions AWS checks first is not known; here the ECR Public one.
+    Whether real ECR Public accepts an empty body is unknown: refused here.
+    Auth-failure statuses are 400, as for ECR.  The one identity-policy
+    condition evaluated is a ``StringEquals`` on ``sts:AWSServiceName`` for
+    sts:GetServiceBearerToken (moto's evaluator: an unmet one on an Allow
+    statement denies outright, where AWS would only not allow).
   * IAM identity policies are evaluated by moto: Action and Resource only;
     Condition blocks in identity policies are ignored (treated as met),
     permission boundaries, SCPs and session policies (the ``Policy`` /
@@ -154,6 +202,15 @@ DEFAULT_ACCOUNT = "123456789012"
 UNSIGNED_STS_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
 WEB_IDENTITY_ACTION = "sts:AssumeRoleWithWebIdentity"
 ECR_TOKEN_LIFETIME = 12 * 3600
+ECR_TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921"
+ECR_PUBLIC_TARGET_PREFIX = "SpencerFrontendService"
+ECR_PUBLIC_SERVICE = "ecr-public"  # SigV4 signing name (endpointPrefix is api.ecr-public)
+ECR_PUBLIC_REGION = "us-east-1"  # the endpoint this fake stands for (see DEVIATIONS)
+ECR_PUBLIC_BEARER_ACTION = "sts:GetServiceBearerToken"
+ECR_PUBLIC_SERVICE_PRINCIPAL = "ecr-public.amazonaws.com"  # value of sts:AWSServiceName
+# A JSON 1.1 target prefix names the API, hence the endpoint the request was
+# meant for; that endpoint insists on its own signing name in the scope.
+TARGET_SIGNING_NAMES = {ECR_TARGET_PREFIX: "ecr", ECR_PUBLIC_TARGET_PREFIX: ECR_PUBLIC_SERVICE}
 # Parameters safe to show in the request log; everything else is left out.
 LOGGED_PARAMS = ("RoleArn", "RoleSessionName", "DurationSeconds", "registryIds", "Version")
 
@@ -424,10 +481,9 @@ class EcrTokens:
             counter += 1
         return out[:size]
 
-    def password(self, account: str, region: str) -> str:
+    def _envelope(self, seed: str) -> str:
         # Shaped like a real ECR password: base64 of a JSON envelope holding
         # base64 "payload" and "datakey" blobs, about 2.4 KB in total.
-        seed = f"{account}|{region}|{self.generation}"
         material = self._stream(seed, 1284)
         envelope = {
             "payload": base64.b64encode(material[:1100]).decode(),
@@ -436,6 +492,14 @@ class EcrTokens:
             "type": "DATA_KEY",
         }
         return base64.b64encode(json.dumps(envelope, separators=(",", ":")).encode()).decode()
+
+    def password(self, account: str, region: str) -> str:
+        return self._envelope(f"{account}|{region}|{self.generation}")
+
+    def public_password(self, account: str) -> str:
+        """ECR Public's password: same shape and generation, its own seed, so
+        it never equals a private registry's password of any region."""
+        return self._envelope(f"{ECR_PUBLIC_SERVICE}|{account}|{self.generation}")
 
     def expires_at_json(self) -> str:
         value = time.time() + self.lifetime
@@ -756,6 +820,77 @@ def _ecr_token(resp: Any, fake: FakeAws) -> tuple[str, dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------
+# ECR Public (moto 5.2.1 has no ecr-public backend: a signed call gets 500)
+# --------------------------------------------------------------------------
+
+
+def _ecr_public_account(headers: Any, access_key_id: str) -> str:
+    """The caller's account, the way moto picks ``current_account``."""
+    from moto.iam.models import get_account_id_from
+
+    return headers.get("x-moto-account-id") or get_account_id_from(access_key_id)
+
+
+def _ecr_public_authorize(headers: Any, wire: sigv4_verify.WireRequest, path: str, account: str) -> None:
+    """Authenticate with moto's IAMRequest (so user keys, assumed-role and
+    web-identity sessions, deactivated keys and expired sessions behave as on
+    every other service here), then require both actions on Resource "*".
+
+    Raises moto's HTTPException errors (XML bodies, query-style codes).
+    """
+    from moto.core.exceptions import AccessDeniedError
+    from moto.iam.access_control import IAMPolicy, IAMRequest, PermissionResult
+
+    request = IAMRequest(account_id=account, method=wire.method, path=path, data={}, body=wire.body,
+                         headers=headers, action="GetAuthorizationToken")
+    request.check_signature()  # the patched check: raw-bytes SigV4, key state, session expiry
+    principal = request._access_key.arn
+    policies = request._access_key.collect_policies()
+    for action, context in (
+        (f"{ECR_PUBLIC_SERVICE}:GetAuthorizationToken", None),
+        # "the AWS service requests a bearer token on your behalf": the
+        # service's name is the condition key policies may test.
+        (ECR_PUBLIC_BEARER_ACTION, {"sts:AWSServiceName": ECR_PUBLIC_SERVICE_PRINCIPAL}),
+    ):
+        permitted = False
+        for policy in policies:
+            result = IAMPolicy(policy).is_action_permitted(action, "*", None, context)
+            if result == PermissionResult.DENIED:
+                permitted = False
+                break
+            permitted = permitted or result == PermissionResult.PERMITTED
+        if not permitted:
+            log(f"ECR Public GetAuthorizationToken by {principal}: {action} not allowed")
+            raise AccessDeniedError(user_arn=principal, action=action)
+
+
+def _ecr_public_token(fake: FakeAws, wire: sigv4_verify.WireRequest, account: str) -> bytes:
+    content_type = wire.header("content-type") or ""
+    if not content_type.lower().startswith("application/x-amz-json-1.1"):
+        raise AwsError(
+            "SerializationException",
+            f"fake_aws: ECR Public speaks AWS JSON 1.1; Content-Type must be "
+            f"application/x-amz-json-1.1, not {content_type!r}",
+            400,
+        )
+    try:
+        request = json.loads(wire.body) if wire.body.strip() else None
+    except ValueError:
+        request = None
+    if not isinstance(request, dict):
+        raise AwsError(
+            "SerializationException",
+            "fake_aws: GetAuthorizationToken takes a JSON object as its body ({} as botocore "
+            f"sends it), not {wire.body[:40]!r}",
+            400,
+        )
+    token = base64.b64encode(f"AWS:{fake.ecr.public_password(account)}".encode()).decode()
+    # One object, not a list, and no proxyEndpoint (botocore's ecr-public model).
+    return (f'{{"authorizationData":{{"authorizationToken":"{token}",'
+            f'"expiresAt":{fake.ecr.expires_at_json()}}}}}').encode()
+
+
+# --------------------------------------------------------------------------
 # The WSGI layer in front of moto
 # --------------------------------------------------------------------------
 
@@ -770,6 +905,22 @@ class RequestInfo:
     auth: sigv4_verify.Authorization | None
     auth_error: sigv4_verify.SigV4Error | None
     params: dict[str, Any] = field(default_factory=dict)
+    # The API addressed: the signing name its target prefix implies, else the
+    # SigV4 scope's service ("sts" for unsigned calls).  Used for fault names.
+    api: str | None = None
+
+    def fault_names(self) -> tuple[str | None, ...]:
+        """What a fault's ``match`` may say to hit this request.
+
+        ``service:Action`` always works.  The bare action name works too,
+        except for ECR Public: its one action has the same name as ECR's
+        (GetAuthorizationToken), and a fault meant for ECR must not be used up
+        by an ECR Public call or the other way round.
+        """
+        qualified = f"{self.api}:{self.action}" if self.api and self.action else None
+        if self.api == ECR_PUBLIC_SERVICE:
+            return (qualified,)
+        return (self.action, qualified)
 
 
 def _wire_headers(environ: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -816,15 +967,19 @@ def _describe(environ: dict[str, Any], wire: sigv4_verify.WireRequest) -> Reques
             auth = sigv4_verify.parse_authorization(wire.header("authorization"))
         except sigv4_verify.SigV4Error as err:
             auth_error = err
+    api = TARGET_SIGNING_NAMES.get(target.split(".")[0]) if target else None
+    if api is None:
+        api = auth.service if auth else ("sts" if action in UNSIGNED_STS_ACTIONS else None)
     return RequestInfo(
         method=wire.method,
         path=environ.get("PATH_INFO", ""),
-        protocol="json" if target else "query",
+        protocol="json" if target or api == ECR_PUBLIC_SERVICE else "query",
         action=action,
         target=target,
         auth=auth,
         auth_error=auth_error,
         params=params,
+        api=api,
     )
 
 
@@ -874,7 +1029,8 @@ class FakeAwsApp:
             entry["error_code"] = _error_fields(out)[0]
         if entry.get("access_key_id") and entry["principal"] is None:
             entry["principal"] = principal_for_key(entry["access_key_id"])
-        log(f"{info.method} {info.path} {info.action or '-'} -> {status}"
+        shown = f"{info.api}:{info.action}" if info.api == ECR_PUBLIC_SERVICE else info.action
+        log(f"{info.method} {info.path} {shown or '-'} -> {status}"
             + (f" {entry['error_code']}" if entry.get("error_code") else ""))
         # moto leaks a "status" pseudo-header and a second Server header; AWS
         # answers with a Content-Length, not chunked, so set one.
@@ -909,7 +1065,7 @@ class FakeAwsApp:
     def _handle(self, environ: dict[str, Any], wire: sigv4_verify.WireRequest,
                 info: RequestInfo, entry: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         service = info.auth.service if info.auth else "sts"
-        fault = self.fake.faults.take(info.action)
+        fault = self.fake.faults.take(*info.fault_names())
         if fault is not None:
             entry["fault"] = fault.kind
             if fault.kind == "drop":
@@ -944,6 +1100,15 @@ class FakeAwsApp:
             except sigv4_verify.SigV4Error as err:
                 return self._error(AwsError(err.code, err.message, QUERY_AUTH_STATUS.get(err.code, 400)),
                                    info.protocol, service)
+            assert info.auth is not None
+            wanted = TARGET_SIGNING_NAMES.get((info.target or "").split(".")[0])
+            if wanted is not None and info.auth.service != wanted:
+                # Sent to that API's host but signed for another service.
+                return self._error(AwsError("SignatureDoesNotMatch",
+                                            f"Credential should be scoped to correct service: '{wanted}'. "),
+                                   info.protocol, service)
+            if info.api == ECR_PUBLIC_SERVICE:
+                return self._ecr_public(environ, wire, info)
         environ["wsgi.input"] = io.BytesIO(wire.body)
         environ["CONTENT_LENGTH"] = str(len(wire.body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
@@ -958,6 +1123,40 @@ class FakeAwsApp:
         if not any(k.lower() == "x-amzn-requestid" for k, _ in headers):
             headers.append(("x-amzn-RequestId", request_id()))
         return status, headers, out
+
+    def _ecr_public(self, environ: dict[str, Any], wire: sigv4_verify.WireRequest,
+                    info: RequestInfo) -> tuple[int, list[tuple[str, str]], bytes]:
+        """ECR Public (moto has none): scope, then IAM, then the request."""
+        from werkzeug.datastructures import EnvironHeaders
+        from werkzeug.exceptions import HTTPException
+
+        auth = info.auth
+        assert auth is not None
+        if auth.region != ECR_PUBLIC_REGION:
+            return self._error(AwsError("SignatureDoesNotMatch",
+                                        f"Credential should be scoped to a valid region, not '{auth.region}'. "),
+                               "json", ECR_PUBLIC_SERVICE)
+        if info.target != f"{ECR_PUBLIC_TARGET_PREFIX}.GetAuthorizationToken":
+            return self._error(AwsError("UnknownOperationException",
+                                        "fake_aws implements only GetAuthorizationToken of ECR Public "
+                                        f"(X-Amz-Target {info.target!r})"),
+                               "json", ECR_PUBLIC_SERVICE)
+        headers = EnvironHeaders(environ)
+        account = _ecr_public_account(headers, auth.access_key_id)
+        CURRENT.wire = wire
+        try:
+            _ecr_public_authorize(headers, wire, info.path, account)
+        except HTTPException as exc:
+            code, message = _error_fields((exc.description or "").encode())
+            return self._error(AwsError(code or "AccessDenied", message, exc.code or 403),
+                               "json", ECR_PUBLIC_SERVICE)
+        finally:
+            CURRENT.wire = None
+        try:
+            body = _ecr_public_token(self.fake, wire, account)
+        except AwsError as err:
+            return self._error(err, "json", ECR_PUBLIC_SERVICE)
+        return 200, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id())], body
 
     def _call_moto(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         captured: dict[str, Any] = {}
@@ -1037,6 +1236,8 @@ class AdminApi:
         try:
             body = _read_body(environ)
             spec = json.loads(body) if body.strip() else {}
+            if method == "GET":  # GET routes take their arguments from the query
+                spec = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
             status, result = self.route(method, path, spec)
         except (ValueError, TypeError) as err:
             status, result = 400, {"error": str(err)}
@@ -1053,6 +1254,12 @@ class AdminApi:
             ("POST", "/_fake/ecr/config"): lambda: f.ecr.configure(
                 spec.get("lifetime_seconds"), spec.get("expires_at_format")),
             ("GET", "/_fake/ecr/config"): f.ecr.describe,
+            ("GET", "/_fake/ecr/password"): lambda: {
+                "password": f.ecr.password(_required(spec, "account"), _required(spec, "region")),
+                "generation": f.ecr.generation},
+            ("GET", "/_fake/ecr-public/password"): lambda: {
+                "password": f.ecr.public_password(_required(spec, "account")),
+                "generation": f.ecr.generation},
             ("POST", "/_fake/faults"): lambda: f.faults.add(spec).describe(),
             ("GET", "/_fake/faults"): f.faults.describe,
             ("DELETE", "/_fake/faults"): lambda: (f.faults.clear(), {"cleared": True})[1],
@@ -1064,6 +1271,13 @@ class AdminApi:
         if handler is None:
             return 404, {"error": f"no admin route {method} {path}"}
         return 200, handler()
+
+
+def _required(spec: dict[str, Any], name: str) -> str:
+    value = spec.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"query parameter {name!r} is required")
+    return value
 
 
 def expire_sessions(access_key_id: str | None) -> int:

@@ -85,10 +85,12 @@ class FaultTable:
             self.faults.append(fault)
         return fault
 
-    def take(self, name: str | None) -> Fault | None:
+    def take(self, *names: str | None) -> Fault | None:
+        """The first armed fault whose ``match`` is ``*`` or one of ``names``
+        (a request may answer to several, e.g. ``X`` and ``service:X``)."""
         with self.lock:
             for fault in self.faults:
-                if fault.match in ("*", name):
+                if fault.match == "*" or fault.match in names:
                     fault.remaining -= 1
                     fault.fired += 1
                     if fault.remaining == 0:

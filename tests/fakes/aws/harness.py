@@ -56,6 +56,7 @@ State format (written by fake_aws.py --state-out, returned by ``.state``)::
      "ecr": {"generation": 1, "lifetime_seconds": 43200,
              "expires_at_format": "fraction"}}
 
+The ``ecr`` settings (generation, lifetime, format) are shared by ECR Public.
 The state holds secret keys: never print it.
 """
 
@@ -76,6 +77,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -83,6 +85,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SCENARIO = os.path.join(HERE, "scenario.json")
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 DEFAULT_SUBJECT = "system:serviceaccount:kube-system:ecr-renew-sa"
+ECR_PUBLIC_HOST = "public.ecr.aws"
+ECR_PUBLIC_DUALSTACK_HOST = "ecr-public.aws.com"
+ECR_PUBLIC_REGION = "us-east-1"  # the only region the fake's ECR Public accepts
 _DEFAULT = object()  # "use the issuer's kid"
 
 # Variables a program under test may keep from the caller's environment;
@@ -322,7 +327,15 @@ class FakeProcess:
 
 
 class FakeAws(FakeProcess):
-    """fake_aws.py: IAM + STS + ECR under IAM enforcement."""
+    """fake_aws.py: IAM + STS + ECR + ECR Public under IAM enforcement.
+
+    ECR Public: ``client("ecr-public", user="ecr-public-reader", region="us-east-1")``
+    (any other region is refused like a wrong SigV4 scope); users
+    ``ecr-public-reader`` (both permissions, plus ecr:GetAuthorizationToken)
+    and ``ecr-public-half`` (no sts:GetServiceBearerToken), role
+    ``ecr-renew-public``; faults ``inject_fault("ecr-public:GetAuthorizationToken", ...)``
+    (a bare ``GetAuthorizationToken`` fault hits ECR only); the expected
+    password ``ecr_public_password()``."""
 
     script = "fake_aws.py"
     name = "fake_aws"
@@ -373,6 +386,24 @@ class FakeAws(FakeProcess):
     def registry_host(self, region: str | None = None, account: str | None = None) -> str:
         return f"{account or self.account_id}.dkr.ecr.{region or self.region}.amazonaws.com"
 
+    @staticmethod
+    def public_registry_host(dualstack: bool = False) -> str:
+        """The registry an ECR Public token is for."""
+        return ECR_PUBLIC_DUALSTACK_HOST if dualstack else ECR_PUBLIC_HOST
+
+    # -- expected passwords (secret: never print them) ---------------------
+    def ecr_password(self, region: str | None = None, account: str | None = None) -> str:
+        """The password ECR GetAuthorizationToken hands out now (current
+        generation) in ``region`` for ``account``."""
+        query = urllib.parse.urlencode({"account": account or self.account_id, "region": region or self.region})
+        return self.admin("GET", f"/_fake/ecr/password?{query}")["password"]
+
+    def ecr_public_password(self, account: str | None = None) -> str:
+        """The password ECR Public GetAuthorizationToken hands out now
+        (current generation); never equal to an ECR password."""
+        query = urllib.parse.urlencode({"account": account or self.account_id})
+        return self.admin("GET", f"/_fake/ecr-public/password?{query}")["password"]
+
     # -- web identity -----------------------------------------------------
     def mint_jwt(self, sub: str = DEFAULT_SUBJECT, aud: str | list[str] = DEFAULT_AUDIENCE, *,
                  issuer: str | None = None, expires_in: int = 3600, exp: int | None = None,
@@ -394,12 +425,13 @@ class FakeAws(FakeProcess):
 
     # -- controls ---------------------------------------------------------
     def rotate_ecr(self) -> int:
-        """New ECR password generation; returns its number."""
+        """New password generation for ECR and ECR Public; returns its number."""
         return self.admin("POST", "/_fake/ecr/rotate")["generation"]
 
     def configure_ecr(self, lifetime_seconds: float | None = None,
                       expires_at_format: str | None = None) -> dict[str, Any]:
-        """Token lifetime (default 12 h) and expiresAt form: fraction|exponent|integer."""
+        """Token lifetime (default 12 h) and expiresAt form: fraction|exponent|integer,
+        for ECR and ECR Public alike."""
         body: dict[str, Any] = {}
         if lifetime_seconds is not None:
             body["lifetime_seconds"] = lifetime_seconds

@@ -36,6 +36,7 @@ import trust_policy  # noqa: E402
 
 VECTORS = "/work/shared/vectors/sigv4/aws-signing-test-suite/v4"
 ECR_TARGET = "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
+ECR_PUBLIC_TARGET = "SpencerFrontendService.GetAuthorizationToken"
 IRSA_SUB = "system:serviceaccount:kube-system:ecr-renew-sa"
 
 AWS: harness.FakeAws | None = None
@@ -575,6 +576,273 @@ class WebIdentityTests(unittest.TestCase):
 
 
 # ---------------------------------------------------------------------------
+# fake_aws: ECR Public
+# ---------------------------------------------------------------------------
+
+
+class EcrPublicTests(unittest.TestCase):
+    """ECR Public's GetAuthorizationToken (moto has no ecr-public)."""
+
+    def public(self, **kwargs: object) -> dict:
+        """Call it with boto3 (region us-east-1 unless given); the answer's
+        authorizationData, its secrets remembered."""
+        assert AWS is not None
+        kwargs.setdefault("region", harness.ECR_PUBLIC_REGION)
+        client = AWS.client("ecr-public", **kwargs)  # type: ignore[arg-type]
+        data = client.get_authorization_token()["authorizationData"]
+        remember(data["authorizationToken"], decode_ecr_password(data["authorizationToken"]))
+        return data
+
+    def refused(self, **kwargs: object) -> tuple[str, int, str]:
+        with self.assertRaises(Exception) as ctx:
+            self.public(**kwargs)
+        code, status = error_code(ctx.exception)
+        return code, status, ctx.exception.response["Error"]["Message"]  # type: ignore[attr-defined]
+
+    def raw(self, user: str = "ecr-public-reader", **kwargs: object) -> tuple[int, dict[str, str], bytes]:
+        kwargs.setdefault("service", "ecr-public")
+        kwargs.setdefault("headers", {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": ECR_PUBLIC_TARGET})
+        status, headers, body = signed_call(user, **kwargs)  # type: ignore[arg-type]
+        remember(*re.findall(r'"authorizationToken":"([^"]+)"', body.decode()))
+        return status, {k.lower(): v for k, v in headers.items()}, body
+
+    def test_reader_gets_one_object_without_proxy_endpoint(self) -> None:
+        assert AWS is not None
+        data = self.public(user="ecr-public-reader")
+        self.assertEqual(sorted(data), ["authorizationToken", "expiresAt"])
+        lifetime = data["expiresAt"] - datetime.now(timezone.utc)
+        self.assertLess(abs(lifetime - timedelta(hours=12)), timedelta(minutes=1))
+        password = decode_ecr_password(data["authorizationToken"])
+        expected = AWS.ecr_public_password()
+        remember(expected)
+        self.assertTrue(password == expected, "harness password differs from the served one")
+        self.assertTrue(2000 < len(password) < 3000, "password should be about 2.4 KB")
+        private = AWS.ecr_password()
+        remember(private)
+        self.assertTrue(password != private, "ECR Public and ECR passwords must differ")
+        ecr = AWS.client("ecr", user="ecr-public-reader").get_authorization_token()["authorizationData"][0]
+        remember(ecr["authorizationToken"])
+        self.assertTrue(decode_ecr_password(ecr["authorizationToken"]) == private, "ecr_password() is wrong")
+
+        status, headers, body = self.raw()
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "application/x-amz-json-1.1")
+        self.assertIn("x-amzn-requestid", headers)
+        self.assertRegex(body.decode(), r'^\{"authorizationData":\{"authorizationToken":"[A-Za-z0-9+/]+=*",'
+                                        r'"expiresAt":\d+\.\d{3}\}\}$')
+        entry = AWS.requests()[-1]
+        self.assertEqual((entry["service"], entry["region"], entry["action"], entry["target"], entry["status"]),
+                         ("ecr-public", "us-east-1", "GetAuthorizationToken", ECR_PUBLIC_TARGET, 200))
+        self.assertTrue(entry["principal"].endswith(":user/ecr-public-reader"))
+
+    def test_cli_get_login_password(self) -> None:
+        assert AWS is not None
+        proc = run_cli(["--endpoint-url", AWS.endpoint, "ecr-public", "get-login-password"],
+                       AWS.env(user="ecr-public-reader"))
+        self.assertEqual(proc.returncode, 0, redact(proc.stderr))
+        expected = AWS.ecr_public_password()
+        remember(expected)
+        self.assertTrue(proc.stdout.strip() == expected, "CLI password differs from the fake's")
+        for user, action in (("ecr-reader", "ecr-public:GetAuthorizationToken"),
+                             ("ecr-public-half", "sts:GetServiceBearerToken")):
+            with self.subTest(user=user):
+                proc = run_cli(["--endpoint-url", AWS.endpoint, "ecr-public", "get-login-password"],
+                               AWS.env(user=user))
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertIn("AccessDeniedException", proc.stderr)
+                self.assertIn(action, proc.stderr)
+        proc = run_cli(["--endpoint-url", AWS.endpoint, "--region", "us-west-2", "ecr-public", "get-login-password"],
+                       AWS.env(user="ecr-public-reader"))
+        self.assertNotEqual(proc.returncode, 0)
+        self.assertIn("InvalidSignatureException", proc.stderr)
+
+    def test_each_missing_permission_is_access_denied_naming_it(self) -> None:
+        for user, action in (("ecr-reader", "ecr-public:GetAuthorizationToken"),
+                             ("no-perms", "ecr-public:GetAuthorizationToken"),
+                             ("ecr-public-half", "sts:GetServiceBearerToken")):
+            with self.subTest(user=user):
+                code, status, message = self.refused(user=user)
+                self.assertEqual((code, status), ("AccessDeniedException", 400))
+                self.assertIn(f":user/{user} is not authorized to perform: {action}", message)
+                status, headers, body = self.raw(user)
+                self.assertEqual(status, 400)
+                self.assertEqual(headers["x-amzn-errortype"], "AccessDeniedException")
+                self.assertEqual(headers["content-type"], "application/x-amz-json-1.1")
+                self.assertEqual(sorted(json.loads(body)), ["__type", "message"])
+                self.assertEqual(json.loads(body)["__type"], "AccessDeniedException")
+
+    def test_bearer_condition_key_and_explicit_deny(self) -> None:
+        assert AWS is not None
+        iam = AWS.client("iam", user="admin")
+        iam.create_user(UserName="ecr-public-conditional")
+        key = iam.create_access_key(UserName="ecr-public-conditional")["AccessKey"]
+        remember(key["SecretAccessKey"])
+        creds = (key["AccessKeyId"], key["SecretAccessKey"])
+
+        def policy(service_name: str) -> str:
+            return json.dumps({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "ecr-public:GetAuthorizationToken", "Resource": "*"},
+                {"Effect": "Allow", "Action": "sts:GetServiceBearerToken", "Resource": "*",
+                 "Condition": {"StringEquals": {"sts:AWSServiceName": service_name}}}]})
+
+        iam.put_user_policy(UserName="ecr-public-conditional", PolicyName="p",
+                            PolicyDocument=policy("ecr-public.amazonaws.com"))
+        self.public(credentials=creds)
+        iam.put_user_policy(UserName="ecr-public-conditional", PolicyName="p",
+                            PolicyDocument=policy("codeartifact.amazonaws.com"))
+        code, _, message = self.refused(credentials=creds)
+        self.assertEqual(code, "AccessDeniedException")
+        self.assertIn("sts:GetServiceBearerToken", message)
+        iam.put_user_policy(UserName="ecr-public-conditional", PolicyName="p",
+                            PolicyDocument=policy("ecr-public.amazonaws.com"))
+        iam.put_user_policy(UserName="ecr-public-conditional", PolicyName="deny", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17",
+             "Statement": [{"Effect": "Deny", "Action": "ecr-public:*", "Resource": "*"}]}))
+        self.assertEqual(self.refused(credentials=creds)[0], "AccessDeniedException")
+
+    def test_signature_for_another_region_or_service_is_refused(self) -> None:
+        code, status, message = self.refused(user="ecr-public-reader", region="us-west-2")
+        self.assertEqual((code, status), ("InvalidSignatureException", 400))
+        self.assertIn("Credential should be scoped to a valid region, not 'us-west-2'", message)
+        status, headers, body = self.raw(region="eu-west-1")
+        self.assertEqual((status, headers["x-amzn-errortype"]), (400, "InvalidSignatureException"))
+        # The ECR Public target signed for ecr, and ECR's signed for ecr-public.
+        status, _, body = self.raw(service="ecr")
+        self.assertEqual((status, json.loads(body)["__type"]), (400, "InvalidSignatureException"))
+        self.assertIn("Credential should be scoped to correct service: 'ecr-public'", json.loads(body)["message"])
+        status, _, body = self.raw(headers={"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": ECR_TARGET})
+        self.assertEqual((status, json.loads(body)["__type"]), (400, "InvalidSignatureException"))
+        self.assertIn("correct service: 'ecr'", json.loads(body)["message"])
+
+    def test_bad_keys_and_unsigned_calls_are_refused(self) -> None:
+        assert AWS is not None
+        akid, _ = AWS.keys("ecr-public-reader")
+        self.assertEqual(self.refused(credentials=(akid, "x" * 40))[:2], ("InvalidSignatureException", 400))
+        self.assertEqual(self.refused(credentials=("AKIAUNKNOWNKEY000000", "y" * 40))[:2],
+                         ("UnrecognizedClientException", 400))
+        status, _, body = http("POST", AWS.endpoint + "/", b"{}", {"Content-Type": "application/x-amz-json-1.1",
+                                                                     "X-Amz-Target": ECR_PUBLIC_TARGET})
+        self.assertEqual((status, json.loads(body)["__type"]), (400, "MissingAuthenticationTokenException"))
+        status, _, body = self.raw(tamper_body=b'{"x":1}')
+        self.assertEqual((status, json.loads(body)["__type"]), (400, "InvalidSignatureException"))
+
+    def test_body_content_type_and_operation_are_checked(self) -> None:
+        for body in (b"", b"[]", b"not json"):
+            with self.subTest(body=body):
+                status, _, out = self.raw(body=body)
+                self.assertEqual((status, json.loads(out)["__type"]), (400, "SerializationException"))
+        status, _, out = self.raw(headers={"Content-Type": "application/json", "X-Amz-Target": ECR_PUBLIC_TARGET})
+        self.assertEqual((status, json.loads(out)["__type"]), (400, "SerializationException"))
+        status, _, out = self.raw(headers={"Content-Type": "application/x-amz-json-1.1",
+                                           "X-Amz-Target": "SpencerFrontendService.DescribeRepositories"})
+        self.assertEqual((status, json.loads(out)["__type"]), (400, "UnknownOperationException"))
+
+    def test_lifetime_and_expires_at_format_follow_configure_ecr(self) -> None:
+        assert AWS is not None
+        try:
+            AWS.configure_ecr(lifetime_seconds=90)
+            data = self.public(user="ecr-public-reader")
+            self.assertLess(abs(data["expiresAt"].timestamp() - (time.time() + 90)), 5)
+            AWS.configure_ecr(expires_at_format="exponent")
+            status, _, body = self.raw()
+            self.assertEqual(status, 200)
+            match = re.search(rb'"expiresAt":(\d\.\d+E\+\d+)\}\}$', body)
+            self.assertIsNotNone(match, "expiresAt should be in exponent form")
+            self.assertLess(abs(float(match.group(1)) - (time.time() + 90)), 5)
+        finally:
+            AWS.configure_ecr(lifetime_seconds=12 * 3600, expires_at_format="fraction")
+
+    def test_rotation_changes_both_passwords(self) -> None:
+        assert AWS is not None
+        before = decode_ecr_password(self.public(user="ecr-public-reader")["authorizationToken"])
+        again = decode_ecr_password(self.public(user="admin")["authorizationToken"])
+        private_before = AWS.ecr_password()
+        remember(private_before)
+        generation = AWS.rotate_ecr()
+        after = decode_ecr_password(self.public(user="ecr-public-reader")["authorizationToken"])
+        self.assertTrue(before == again, "same generation must give the same password")
+        self.assertTrue(before != after, "rotation must change the ECR Public password")
+        self.assertTrue(AWS.ecr_public_password() == after, "harness must follow the rotation")
+        private_after = AWS.ecr_password()
+        remember(private_after)
+        self.assertTrue(private_before != private_after, "rotation must change the ECR password too")
+        self.assertEqual(AWS.admin("GET", "/_fake/ecr/config")["generation"], generation)
+
+    def test_temporary_credentials(self) -> None:
+        assert AWS is not None
+        sts = AWS.client("sts", signed=False)
+
+        def web_identity(role: str) -> dict:
+            token = AWS.mint_jwt(sub=IRSA_SUB)
+            remember(token)
+            creds = sts.assume_role_with_web_identity(RoleArn=AWS.role_arn(role), RoleSessionName="ecr-renew",
+                                                      WebIdentityToken=token)["Credentials"]
+            remember(creds["SecretAccessKey"], creds["SessionToken"])
+            return creds
+
+        creds = web_identity("ecr-renew-public")
+        self.public(credentials=creds)
+        entry = AWS.requests()[-1]
+        self.assertTrue(entry["session_token"])
+        self.assertTrue(entry["principal"].endswith(":assumed-role/ecr-renew-public/ecr-renew"))
+        code, _, message = self.refused(credentials=web_identity("ecr-renew-irsa"))
+        self.assertEqual(code, "AccessDeniedException")
+        self.assertIn(":assumed-role/ecr-renew-irsa/ecr-renew is not authorized to perform: "
+                      "ecr-public:GetAuthorizationToken", message)
+        self.assertEqual(self.refused(credentials=(creds["AccessKeyId"], creds["SecretAccessKey"], "bogus"))[:2],
+                         ("UnrecognizedClientException", 400))
+        assumed = AWS.client("sts", user="admin").assume_role(RoleArn=AWS.role_arn("ecr-renew-public"),
+                                                               RoleSessionName="node")["Credentials"]
+        remember(assumed["SecretAccessKey"], assumed["SessionToken"])
+        self.public(credentials=assumed)
+        self.assertEqual(AWS.expire_sessions(creds["AccessKeyId"]), 1)
+        self.assertEqual(self.refused(credentials=creds)[:2], ("ExpiredTokenException", 400))
+
+    def test_cli_with_irsa_environment(self) -> None:
+        assert AWS is not None
+        token_file = AWS.write_token_file(sub=IRSA_SUB)
+        with open(token_file, encoding="utf-8") as fh:
+            remember(fh.read())
+        env = AWS.env(web_identity=(AWS.role_arn("ecr-renew-public"), token_file))
+        proc = run_cli(["--endpoint-url", AWS.endpoint, "ecr-public", "get-login-password"], env)
+        self.assertEqual(proc.returncode, 0, redact(proc.stderr))
+        expected = AWS.ecr_public_password()
+        remember(expected)
+        self.assertTrue(proc.stdout.strip() == expected, "CLI password differs from the fake's")
+
+    def test_faults_are_addressed_separately_from_ecr(self) -> None:
+        assert AWS is not None
+        try:
+            AWS.inject_fault("ecr-public:GetAuthorizationToken", "throttle")
+            status, headers, body = signed_call("ecr-reader")  # ECR is not affected
+            remember(*re.findall(r'"authorizationToken":"([^"]+)"', body.decode()))
+            self.assertEqual(status, 200)
+            status, headers, body = self.raw()
+            self.assertEqual((status, headers["x-amzn-errortype"]), (400, "ThrottlingException"))
+            self.assertEqual(json.loads(body), {"__type": "ThrottlingException", "message": "Rate exceeded"})
+            self.assertEqual(AWS.requests()[-1]["fault"], "throttle")
+
+            AWS.inject_fault("GetAuthorizationToken", "500")  # ECR's name: not used up by ECR Public
+            self.assertEqual(self.raw()[0], 200)
+            self.assertEqual([f["match"] for f in AWS.faults()], ["GetAuthorizationToken"])
+            self.assertEqual(signed_call("ecr-reader")[0], 500)
+            AWS.inject_fault("ecr:GetAuthorizationToken", "503")
+            self.assertEqual(self.raw()[0], 200)
+            self.assertEqual(signed_call("ecr-reader")[0], 503)
+
+            AWS.inject_fault("ecr-public:GetAuthorizationToken", "500")
+            self.assertEqual(self.refused(user="ecr-public-reader")[:2], ("ServerException", 500))
+            AWS.inject_fault("*", "503")
+            self.assertEqual(self.raw()[0], 503)
+            AWS.inject_fault("ecr-public:GetAuthorizationToken", "drop")
+            with self.assertRaises((urllib.error.URLError, ConnectionError, OSError)):
+                self.raw()
+            self.assertEqual(AWS.faults(), [])
+        finally:
+            AWS.clear_faults()
+
+
+# ---------------------------------------------------------------------------
 # Faults and the request log
 # ---------------------------------------------------------------------------
 
@@ -809,6 +1077,10 @@ class NoSecretsInLogsTests(unittest.TestCase):
             remember(result["Credentials"]["SecretAccessKey"], result["Credentials"]["SessionToken"])
             data = AWS.client("ecr", credentials=result["Credentials"]).get_authorization_token()
             token_b64 = data["authorizationData"][0]["authorizationToken"]
+            remember(token_b64, decode_ecr_password(token_b64))
+            public = AWS.client("ecr-public", credentials=AWS.keys("ecr-public-reader"),
+                                region="us-east-1").get_authorization_token()
+            token_b64 = public["authorizationData"]["authorizationToken"]
             remember(token_b64, decode_ecr_password(token_b64))
             logs = {"fake_aws": AWS.requests(), "fake_imds": imds.requests(), "fake_container_creds": cc.requests()}
             stderr = {}
