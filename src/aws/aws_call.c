@@ -89,8 +89,13 @@ static void release(struct outgoing *o)
 static enum er_code refusal(const struct aws_request *req, long status,
                             const struct aws_error *e, struct er_error *err)
 {
-    const char *hint = aws_error_hint(req->operation, e);
+    char action[128];
+    const char *hint;
     size_t n = strlen(e->message);
+
+    snprintf(action, sizeof(action), "%s:%s", req->signing_name,
+             req->operation);
+    hint = aws_error_hint(action, e);
 
     /* AWS messages often end with a full stop; ours adds its own. */
     while (n > 0 && e->message[n - 1] == '.')

@@ -117,18 +117,21 @@ struct hint {
 };
 
 static const struct hint hints[] = {
-    {"GetAuthorizationToken", "AccessDeniedException",
+    {"ecr:GetAuthorizationToken", "AccessDeniedException",
      "grant the principal ecr:GetAuthorizationToken on Resource \"*\" (it "
      "cannot be scoped to repositories)"},
-    {"GetAuthorizationToken", "AccessDenied",
+    {"ecr:GetAuthorizationToken", "AccessDenied",
      "grant the principal ecr:GetAuthorizationToken on Resource \"*\" (it "
      "cannot be scoped to repositories)"},
-    {"AssumeRoleWithWebIdentity", "AccessDenied",
+    {"ecr-public:GetAuthorizationToken", "AccessDeniedException",
+     "ECR Public needs both ecr-public:GetAuthorizationToken and "
+     "sts:GetServiceBearerToken on Resource \"*\"; or drop --public"},
+    {"sts:AssumeRoleWithWebIdentity", "AccessDenied",
      "the role's trust policy does not accept this token: check the "
      "Federated principal (the cluster's IAM OIDC provider) and the :sub "
      "and :aud conditions (system:serviceaccount:<namespace>:<name>, "
      "sts.amazonaws.com)"},
-    {"AssumeRole", "AccessDenied",
+    {"sts:AssumeRole", "AccessDenied",
      "the source identity may not assume the role: check sts:AssumeRole in "
      "its policy and the role's trust policy"},
     {NULL, "InvalidIdentityToken",

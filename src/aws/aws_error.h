@@ -26,8 +26,10 @@ void aws_error_parse(long status, const char *error_type_header,
  * transient identity-provider trouble. Auth errors are final. */
 bool aws_error_is_retryable(long status, const struct aws_error *e);
 
-/* What an operator should do about this error in this operation, or
- * NULL when there is nothing specific to say. */
+/* What an operator should do about this error in this operation (as
+ * IAM names it: "ecr:GetAuthorizationToken",
+ * "sts:AssumeRoleWithWebIdentity"), or NULL when there is nothing
+ * specific to say. */
 const char *aws_error_hint(const char *operation, const struct aws_error *e);
 
 #endif

@@ -14,6 +14,7 @@
 
 #define ECR_TARGET "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken"
 #define ECR_CONTENT_TYPE "application/x-amz-json-1.1"
+#define ECR_PUBLIC_TARGET "SpencerFrontendService.GetAuthorizationToken"
 
 bool ecr_registry_id_is_valid(const char *id)
 {
@@ -292,6 +293,90 @@ enum er_code ecr_get_tokens(struct aws_client *c, const struct aws_settings *s,
                         batch, out, err);
         done += batch;
     } while (rc == ER_OK && done < n);
+    free(endpoint);
+    return rc;
+}
+
+/* ECR Public answers one object, with no proxyEndpoint: the host is
+ * known (public.ecr.aws, and ecr-public.aws.com when dual-stack). */
+enum er_code ecr_public_parse_token(const char *json, size_t len, time_t now,
+                                    bool dualstack, struct ecr_tokens *out,
+                                    struct er_error *err)
+{
+    struct ecr_expect want = {.region = ECR_PUBLIC_REGION, .now = now};
+    json_t *root = NULL, *data;
+    struct ecr_token t = {0};
+    size_t n = dualstack ? 2 : 1;
+    enum er_code rc;
+
+    rc = json_limit_parse(json, len, JSON_LIMIT_BUDGET(ECR_ANSWER_CAP),
+                          "the answer", &root, err);
+    if (rc != ER_OK)
+        return rc;
+    data = json_object_get(root, "authorizationData");
+    if (!json_is_object(data) ||
+        !json_is_string(json_object_get(data, "authorizationToken"))) {
+        rc = er_set(err, ER_PARSE,
+                    "answer has no authorizationData.authorizationToken");
+        goto out;
+    }
+    if ((rc = split_token(
+             json_string_value(json_object_get(data, "authorizationToken")), &t,
+             err)) != ER_OK ||
+        (rc = set_expiry(json_object_get(data, "expiresAt"), &want, &t, err)) !=
+            ER_OK)
+        goto out;
+    out->items = xrealloc(out->items, (out->n + n) * sizeof(*out->items));
+    for (size_t i = 0; i < n; i++) {
+        struct ecr_token *e = &out->items[out->n++];
+        *e = (struct ecr_token){
+            .registry_host =
+                xstrdup(i ? ECR_PUBLIC_DUALSTACK_HOST : ECR_PUBLIC_HOST),
+            .region = xstrdup(ECR_PUBLIC_REGION),
+            .username = xstrdup(t.username),
+            .password = xstrdup(t.password),
+            .expires_at = t.expires_at,
+        };
+    }
+out:
+    token_free(&t);
+    json_decref(root);
+    return rc;
+}
+
+enum er_code ecr_public_get_token(struct aws_client *c,
+                                  const struct aws_settings *s,
+                                  const struct aws_credentials *creds,
+                                  struct ecr_tokens *out, struct er_error *err)
+{
+    char *endpoint = NULL;
+    struct buf answer;
+    enum er_code rc;
+
+    if ((rc = aws_ecr_public_endpoint(s, &endpoint, err)) != ER_OK)
+        return rc;
+    struct aws_request req = {
+        .service_label = "ECR Public",
+        .operation = "GetAuthorizationToken",
+        .signing_name = "ecr-public",
+        .region = ECR_PUBLIC_REGION,
+        .endpoint = endpoint,
+        .content_type = ECR_CONTENT_TYPE,
+        .target = ECR_PUBLIC_TARGET,
+        .body = "{}",
+        .body_len = 2,
+        .creds = creds,
+    };
+    buf_init(&answer, ECR_ANSWER_CAP, BUF_SECRET);
+    rc = aws_send(c, &req, &answer, err);
+    if (rc == ER_OK && (rc = ecr_public_parse_token(
+                            answer.data, answer.len, clock_now(c->clock),
+                            s->use_dualstack, out, err)) != ER_OK)
+        er_wrap(err,
+                "ECR Public GetAuthorizationToken in %s: refused the "
+                "answer",
+                ECR_PUBLIC_REGION);
+    buf_free(&answer);
     free(endpoint);
     return rc;
 }

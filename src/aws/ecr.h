@@ -77,6 +77,22 @@ enum er_code ecr_get_tokens(struct aws_client *c, const struct aws_settings *s,
                             struct ecr_tokens *out,
                             struct er_error *err) ER_CHECK;
 
+/* ECR Public (REFERENCE-2 §7.1): one token, from us-east-1, valid for
+ * public.ecr.aws, and for ecr-public.aws.com when dual-stack (one entry
+ * each, account NULL). Pure. */
+enum er_code ecr_public_parse_token(const char *json, size_t len, time_t now,
+                                    bool dualstack, struct ecr_tokens *out,
+                                    struct er_error *err) ER_CHECK;
+
+/* Calls ECR Public's GetAuthorizationToken (signed as ecr-public in
+ * us-east-1) and appends its entries to out. Needs
+ * ecr-public:GetAuthorizationToken and sts:GetServiceBearerToken. */
+enum er_code ecr_public_get_token(struct aws_client *c,
+                                  const struct aws_settings *s,
+                                  const struct aws_credentials *creds,
+                                  struct ecr_tokens *out,
+                                  struct er_error *err) ER_CHECK;
+
 void ecr_tokens_free(struct ecr_tokens *t);
 
 #endif

@@ -105,6 +105,26 @@ enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
     return build_endpoint(s, region, "ecr", "ECR", url, err);
 }
 
+enum er_code aws_ecr_public_endpoint(const struct aws_settings *s, char **url,
+                                     struct er_error *err)
+{
+    const char *configured = configured_url(s, s->endpoint_url_ecr_public);
+
+    if (configured) {
+        *url = xstrdup(configured);
+        return ER_OK;
+    }
+    (void)err;
+    /* us-east-1 of the commercial partition, as every peer pins it. */
+    if (s->use_dualstack)
+        *url = xstrdup("https://ecr-public.us-east-1.api.aws");
+    else if (s->use_fips)
+        *url = xstrdup("https://api.ecr-public-fips.us-east-1.amazonaws.com");
+    else
+        *url = xstrdup("https://api.ecr-public.us-east-1.amazonaws.com");
+    return ER_OK;
+}
+
 enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
                               char **url, struct er_error *err)
 {

@@ -35,6 +35,12 @@ enum er_code aws_ecr_endpoint(const struct aws_settings *s, const char *region,
                               char **url, struct er_error *err) ER_CHECK;
 
 /* The regional STS endpoint URL for region, newly allocated. */
+/* ECR Public's API: AWS_ENDPOINT_URL_ECR_PUBLIC, else AWS_ENDPOINT_URL,
+ * else api.ecr-public.us-east-1.amazonaws.com (FIPS and dual-stack
+ * variants as botocore builds them). */
+enum er_code aws_ecr_public_endpoint(const struct aws_settings *s, char **url,
+                                     struct er_error *err) ER_CHECK;
+
 enum er_code aws_sts_endpoint(const struct aws_settings *s, const char *region,
                               char **url, struct er_error *err) ER_CHECK;
 

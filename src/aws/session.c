@@ -48,7 +48,12 @@ enum er_code aws_session_open(struct aws_session *sess,
     memset(sess, 0, sizeof(*sess));
     sess->settings = *settings;
     memset(settings, 0, sizeof(*settings));
-    sess->http = http_client_new(NULL);
+    {
+        /* Borrowed from the session's settings, which outlive it. */
+        struct http_settings tls = {.ca_file = sess->settings.ca_bundle,
+                                    .ca_dir = sess->settings.ca_dir};
+        sess->http = http_client_new(&tls);
+    }
     sess->client.http = sess->http;
     sess->client.clock = clock;
     sess->client.deadline = deadline;
@@ -79,6 +84,46 @@ enum er_code aws_session_tokens(struct aws_session *sess, char *const *ids,
             log_event(LOG_DEBUG, "ECR token obtained", "region",
                       sess->regions[i], "credentials", creds->source, LOG_END);
     }
+    return rc;
+}
+
+enum er_code aws_session_all_tokens(struct aws_session *sess, char *const *ids,
+                                    size_t n_ids, bool with_public,
+                                    struct ecr_tokens *out,
+                                    struct er_error *err)
+{
+    enum er_code rc;
+
+    if (with_public) {
+        for (size_t i = 0; i < sess->n_regions; i++) {
+            const struct aws_partition *p = aws_partition_of(sess->regions[i]);
+            if (!p->has_ecr_public)
+                return er_set(err, ER_USAGE,
+                              "--public: ECR Public exists only in the aws "
+                              "partition, and region %s is in %s. Fix: drop "
+                              "--public (ECR_RENEW_PUBLIC) for this region",
+                              sess->regions[i], p->name);
+        }
+    }
+    rc = aws_session_tokens(sess, ids, n_ids, out, err);
+    if (rc == ER_OK && with_public)
+        rc = aws_session_public_token(sess, out, err);
+    return rc;
+}
+
+enum er_code aws_session_public_token(struct aws_session *sess,
+                                      struct ecr_tokens *out,
+                                      struct er_error *err)
+{
+    const struct aws_credentials *creds;
+    enum er_code rc = aws_provider_get(sess->provider, &creds, err);
+
+    if (rc == ER_OK)
+        rc = ecr_public_get_token(&sess->client, &sess->settings, creds, out,
+                                  err);
+    if (rc == ER_OK)
+        log_event(LOG_DEBUG, "ECR Public token obtained", "credentials",
+                  creds->source, LOG_END);
     return rc;
 }
 

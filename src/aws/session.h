@@ -17,6 +17,7 @@
 #include "provider.h"
 #include "settings.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct aws_session {
@@ -45,6 +46,18 @@ enum er_code aws_session_open(struct aws_session *sess,
 enum er_code aws_session_tokens(struct aws_session *sess, char *const *ids,
                                 size_t n_ids, struct ecr_tokens *out,
                                 struct er_error *err) ER_CHECK;
+
+/* aws_session_tokens, and with_public ECR Public's token too (ER_USAGE,
+ * before any call, when a region's partition has no ECR Public). */
+enum er_code aws_session_all_tokens(struct aws_session *sess, char *const *ids,
+                                    size_t n_ids, bool with_public,
+                                    struct ecr_tokens *out,
+                                    struct er_error *err) ER_CHECK;
+
+/* ECR Public's token, appended to out (see ecr_public_get_token). */
+enum er_code aws_session_public_token(struct aws_session *sess,
+                                      struct ecr_tokens *out,
+                                      struct er_error *err) ER_CHECK;
 
 void aws_session_close(struct aws_session *sess);
 

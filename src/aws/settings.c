@@ -3,6 +3,7 @@
 #include "../core/strutil.h"
 #include "../core/xalloc.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,44 @@ static void read_files(struct aws_settings *s, aws_env_lookup lookup)
         s->config_file = home_file(lookup, ".aws/config");
 }
 
+#define SYSTEM_CA_DIR "/etc/ssl/certs"
+
+/* A hashed directory holds <hash>.0 links: the system one is used only
+ * when it has been hashed (Debian's has; a bare folder of PEMs would
+ * trust nothing). */
+static bool hashed_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    bool found = false;
+
+    if (!d)
+        return false;
+    while (!found && (e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        found = n == 10 && strcmp(e->d_name + 8, ".0") == 0 &&
+                strspn(e->d_name, "0123456789abcdef") == 8;
+    }
+    closedir(d);
+    return found;
+}
+
+static void read_trust(struct aws_settings *s, aws_env_lookup lookup)
+{
+    s->ca_bundle = env_dup(lookup, "AWS_CA_BUNDLE");
+    if (!s->ca_bundle)
+        s->ca_bundle = env_dup(lookup, "SSL_CERT_FILE");
+    if (!s->ca_bundle)
+        s->ca_dir = env_dup(lookup, "SSL_CERT_DIR");
+    if (!s->ca_bundle && !s->ca_dir && hashed_dir(SYSTEM_CA_DIR))
+        s->ca_dir = xstrdup(SYSTEM_CA_DIR);
+}
+
 static void read_endpoints(struct aws_settings *s, aws_env_lookup lookup)
 {
     s->endpoint_url = env_dup(lookup, "AWS_ENDPOINT_URL");
     s->endpoint_url_ecr = env_dup(lookup, "AWS_ENDPOINT_URL_ECR");
+    s->endpoint_url_ecr_public = env_dup(lookup, "AWS_ENDPOINT_URL_ECR_PUBLIC");
     s->endpoint_url_sts = env_dup(lookup, "AWS_ENDPOINT_URL_STS");
     s->use_fips = str_is_true(lookup("AWS_USE_FIPS_ENDPOINT"));
     s->use_dualstack = str_is_true(lookup("AWS_USE_DUALSTACK_ENDPOINT"));
@@ -74,6 +109,7 @@ void aws_settings_from_env(struct aws_settings *s, aws_env_lookup lookup)
     s->imds_endpoint = env_dup(lookup, "AWS_EC2_METADATA_SERVICE_ENDPOINT");
     s->imds_disabled = str_is_true(lookup("AWS_EC2_METADATA_DISABLED"));
     read_endpoints(s, lookup);
+    read_trust(s, lookup);
 }
 
 void aws_settings_free(struct aws_settings *s)
@@ -94,6 +130,9 @@ void aws_settings_free(struct aws_settings *s)
         &s->imds_endpoint,
         &s->endpoint_url,
         &s->endpoint_url_ecr,
+        &s->endpoint_url_ecr_public,
+        &s->ca_bundle,
+        &s->ca_dir,
         &s->endpoint_url_sts,
     };
 

@@ -46,9 +46,16 @@ struct aws_settings {
     char *imds_endpoint; /* AWS_EC2_METADATA_SERVICE_ENDPOINT */
     bool imds_disabled;  /* AWS_EC2_METADATA_DISABLED=true */
 
+    /* Trust: AWS_CA_BUNDLE wins over SSL_CERT_FILE, then SSL_CERT_DIR;
+     * without any, the hashed system directory when it exists (lazy),
+     * else libcurl's default bundle. */
+    char *ca_bundle; /* a PEM file */
+    char *ca_dir;    /* a hashed directory */
+
     /* Endpoints */
     char *endpoint_url;                   /* AWS_ENDPOINT_URL */
     char *endpoint_url_ecr;               /* AWS_ENDPOINT_URL_ECR */
+    char *endpoint_url_ecr_public;        /* AWS_ENDPOINT_URL_ECR_PUBLIC */
     char *endpoint_url_sts;               /* AWS_ENDPOINT_URL_STS */
     bool use_fips;                        /* AWS_USE_FIPS_ENDPOINT=true */
     bool use_dualstack;                   /* AWS_USE_DUALSTACK_ENDPOINT=true */

@@ -43,7 +43,7 @@ int cluster_opts_take(const char *command, struct cluster_opts *o, int opt,
         o->annotated_service_accounts = true;
         return 0;
     }
-    return -1;
+    return cli_registry_option(command, &o->reg, opt, arg);
 }
 
 static int finish_selection(const char *command, struct cluster_opts *o)
@@ -120,7 +120,8 @@ int cluster_opts_finish(const char *command, struct cluster_opts *o)
                                "Kubernetes name (lower-case letters, digits, "
                                "'-' and '.')",
                                o->secret_name);
-    if ((status = finish_accounts(command, o)) != 0)
+    if ((status = finish_accounts(command, o)) != 0 ||
+        (status = cli_finish_registry(command, &o->reg)) != 0)
         return status;
     return finish_selection(command, o);
 }
@@ -133,6 +134,7 @@ void cluster_opts_clear(struct cluster_opts *o)
     str_list_clear(&o->regions);
     str_list_clear(&o->ids);
     str_list_clear(&o->service_accounts);
+    cli_registry_clear(&o->reg);
 }
 
 static const char *process_env(const char *name)

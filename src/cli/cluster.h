@@ -43,6 +43,7 @@ enum {
         {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},               \
         {"context", required_argument, NULL, OPT_CONTEXT},                     \
         {"service-account", required_argument, NULL, OPT_SERVICE_ACCOUNT},     \
+        REGISTRY_LONG_OPTIONS,                                                 \
     {                                                                          \
         "annotated-service-accounts", no_argument, NULL, OPT_ANNOTATED_SAS     \
     }
@@ -72,7 +73,8 @@ enum {
     "                         without one, in-cluster configuration is used\n" \
     "                         when KUBERNETES_SERVICE_HOST is set, else\n"     \
     "                         ~/.kube/config\n"                                \
-    "  --context NAME         kubeconfig context [ECR_RENEW_CONTEXT]\n"        \
+    "  --context NAME         kubeconfig context "                             \
+    "[ECR_RENEW_CONTEXT]\n" REGISTRY_OPTIONS_HELP                              \
     "  --service-account NAME also add the Secret to this ServiceAccount's\n"  \
     "                         imagePullSecrets in each namespace written;\n"   \
     "                         repeat; * is every one; usually default\n"       \
@@ -94,6 +96,7 @@ struct cluster_opts {
     struct str_list service_accounts; /* names; "*" means every one */
     bool all_service_accounts;        /* "*" was given */
     bool annotated_service_accounts;
+    struct cli_registry_opts reg;  /* --public, --registry-host */
     struct ns_selection selection; /* built by cluster_opts_finish */
 };
 

@@ -16,6 +16,7 @@
 static const char docker_config_usage[] =
     "Usage: ecr-renew docker-config [--region REGION]... "
     "[--registry-id ID]...\n"
+    "                               [--public] [--registry-host NAME=HOST]...\n"
     "                               [--output FILE]\n"
     "\n"
     "Prints a .dockerconfigjson document holding a fresh ECR password for\n"
@@ -29,7 +30,7 @@ static const char docker_config_usage[] =
     "  --registry-id ID     12-digit account id of a registry; repeat for\n"
     "                       several (default: ECR_RENEW_REGISTRY_IDS, else "
     "the\n"
-    "                       caller's account)\n"
+    "                       caller's account)\n" REGISTRY_OPTIONS_HELP
     "  -o, --output FILE    write the document to FILE (mode 0600, replaced\n"
     "                       atomically; a symbolic link is followed and its\n"
     "                       target replaced) instead of stdout\n"
@@ -44,6 +45,7 @@ static const char docker_config_usage[] =
 struct docker_config_opts {
     struct str_list regions;
     struct str_list ids;
+    struct cli_registry_opts reg;
     const char *output;
     struct cli_common common;
 };
@@ -54,6 +56,7 @@ static int parse(int argc, char **argv, struct docker_config_opts *o)
         {"region", required_argument, NULL, 'r'},
         {"registry-id", required_argument, NULL, 'i'},
         {"output", required_argument, NULL, 'o'},
+        REGISTRY_LONG_OPTIONS,
         COMMON_LONG_OPTIONS,
         {NULL, 0, NULL, 0},
     };
@@ -67,7 +70,7 @@ static int parse(int argc, char **argv, struct docker_config_opts *o)
             status = cli_add_list(CMD, "--registry-id", &o->ids, optarg);
         else if (c == 'o')
             o->output = optarg;
-        else
+        else if ((status = cli_registry_option(CMD, &o->reg, c, optarg)) < 0)
             status = cli_other_option(CMD, c, optarg, &o->common);
         if (status != 0)
             return status;
@@ -78,20 +81,24 @@ static int parse(int argc, char **argv, struct docker_config_opts *o)
             0 ||
         (status = cli_default_list(CMD, &o->ids, "ECR_RENEW_REGISTRY_IDS")) !=
             0 ||
-        (status = cli_check_registry_ids(CMD, &o->ids)) != 0)
+        (status = cli_check_registry_ids(CMD, &o->ids)) != 0 ||
+        (status = cli_finish_registry(CMD, &o->reg)) != 0)
         return status;
     return cli_start_deadline(CMD, &o->common,
                               DOCKER_CONFIG_DEFAULT_TIMEOUT_MS);
 }
 
 static enum er_code emit(const struct aws_session *sess,
-                         const struct ecr_tokens *tokens, const char *output,
+                         const struct ecr_tokens *tokens,
+                         const struct docker_config_opts *o,
                          struct er_error *err)
 {
     struct pull_auth_options opt = {
         .fips_hosts = sess->settings.use_fips,
         .dualstack_hosts = sess->settings.use_dualstack,
+        .aliases = &o->reg.aliases,
     };
+    const char *output = o->output;
     struct pull_auth auth = {0};
     enum er_code rc;
 
@@ -119,14 +126,15 @@ int cmd_docker_config(int argc, char **argv)
             fputs(docker_config_usage, stdout);
         goto out;
     }
-    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
-                         &err) != ER_OK ||
-        emit(&sess, &tokens, o.output, &err) != ER_OK)
+    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, o.reg.public_registry,
+                         &o.common.deadline, &tokens, &err) != ER_OK ||
+        emit(&sess, &tokens, &o, &err) != ER_OK)
         status = cli_fail(CMD, &err);
 out:
     ecr_tokens_free(&tokens);
     aws_session_close(&sess);
     str_list_clear(&o.regions);
     str_list_clear(&o.ids);
+    cli_registry_clear(&o.reg);
     return status;
 }

@@ -88,8 +88,8 @@ int cmd_login(int argc, char **argv)
             fputs(login_usage, stdout);
         goto out;
     }
-    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, &o.common.deadline, &tokens,
-                         &err) != ER_OK) {
+    if (cli_fetch_tokens(&sess, &o.regions, &o.ids, false, &o.common.deadline,
+                         &tokens, &err) != ER_OK) {
         status = cli_fail("login", &err);
         goto out;
     }

@@ -415,7 +415,8 @@ static enum er_code start(struct run *r, struct er_error *err)
         .selection = &r->o.cl.selection,
         .secret_name = r->o.cl.secret_name,
         .auth = {.fips_hosts = r->sess->settings.use_fips,
-                 .dualstack_hosts = r->sess->settings.use_dualstack},
+                 .dualstack_hosts = r->sess->settings.use_dualstack,
+                 .aliases = &r->o.cl.reg.aliases},
         .service_accounts = &r->o.cl.service_accounts,
         .all_service_accounts = r->o.cl.all_service_accounts,
         .annotated_service_accounts = r->o.cl.annotated_service_accounts,
@@ -437,8 +438,9 @@ static enum er_code start(struct run *r, struct er_error *err)
                   "paths", "/healthz /readyz /metrics", LOG_END);
     }
     if ((rc = token_worker_start(
-             r->loop, r->sess, &r->o.cl.ids, r->o.common.deadline.total_ms,
-             controller_on_tokens, r->ctl, &r->tokens, err)) != ER_OK)
+             r->loop, r->sess, &r->o.cl.ids, r->o.cl.reg.public_registry,
+             r->o.common.deadline.total_ms, controller_on_tokens, r->ctl,
+             &r->tokens, err)) != ER_OK)
         return rc;
     r->sess = NULL; /* the worker's now */
     return ER_OK;

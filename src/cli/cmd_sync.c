@@ -185,12 +185,14 @@ static enum er_code resolve_targets(struct kube_client *kc,
  */
 
 static enum er_code build_auth(const struct aws_session *sess,
+                               const struct sync_opts *o,
                                const struct ecr_tokens *tokens,
                                struct pull_auth *auth, struct er_error *err)
 {
     struct pull_auth_options opt = {
         .fips_hosts = sess->settings.use_fips,
         .dualstack_hosts = sess->settings.use_dualstack,
+        .aliases = &o->cl.reg.aliases,
     };
 
     return pull_auth_build(tokens, &opt, clock_now(clock_system()), auth, err);
@@ -373,9 +375,10 @@ int cmd_sync(int argc, char **argv)
      * cost an AWS call. */
     if (cluster_open(&o.cl, &o.common.deadline, &kc, &err) != ER_OK ||
         resolve_targets(kc, &o.cl.selection, &tg, &err) != ER_OK ||
-        cli_fetch_tokens(&sess, &o.cl.regions, &o.cl.ids, &o.common.deadline,
-                         &tokens, &err) != ER_OK ||
-        build_auth(&sess, &tokens, &auth, &err) != ER_OK) {
+        cli_fetch_tokens(&sess, &o.cl.regions, &o.cl.ids,
+                         o.cl.reg.public_registry, &o.common.deadline, &tokens,
+                         &err) != ER_OK ||
+        build_auth(&sess, &o, &tokens, &auth, &err) != ER_OK) {
         status = cli_fail("sync", &err);
         goto out;
     }

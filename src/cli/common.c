@@ -164,6 +164,42 @@ int cli_check_registry_ids(const char *command, const struct str_list *ids)
     return 0;
 }
 
+int cli_registry_option(const char *command, struct cli_registry_opts *o,
+                        int opt, const char *arg)
+{
+    struct er_error err = {0};
+
+    if (opt == OPT_PUBLIC) {
+        o->public_registry = true;
+        return 0;
+    }
+    if (opt != OPT_REGISTRY_HOST)
+        return -1;
+    if (registry_aliases_add(&o->aliases, "--registry-host", arg, &err) !=
+        ER_OK)
+        return cli_usage_error(command, "%s", err.msg);
+    return 0;
+}
+
+int cli_finish_registry(const char *command, struct cli_registry_opts *o)
+{
+    const char *v = getenv("ECR_RENEW_REGISTRY_HOSTS");
+    struct er_error err = {0};
+
+    if (!o->public_registry)
+        o->public_registry = str_is_true(getenv("ECR_RENEW_PUBLIC"));
+    if (o->aliases.n == 0 && v && *v &&
+        registry_aliases_add(&o->aliases, "ECR_RENEW_REGISTRY_HOSTS", v,
+                             &err) != ER_OK)
+        return cli_usage_error(command, "%s", err.msg);
+    return 0;
+}
+
+void cli_registry_clear(struct cli_registry_opts *o)
+{
+    registry_aliases_free(&o->aliases);
+}
+
 static const char *process_env(const char *name)
 {
     return getenv(name);
@@ -171,7 +207,7 @@ static const char *process_env(const char *name)
 
 enum er_code cli_fetch_tokens(struct aws_session *sess,
                               const struct str_list *regions,
-                              const struct str_list *ids,
+                              const struct str_list *ids, bool with_public,
                               const struct deadline *deadline,
                               struct ecr_tokens *tokens, struct er_error *err)
 {
@@ -182,7 +218,8 @@ enum er_code cli_fetch_tokens(struct aws_session *sess,
     rc = aws_session_open(sess, &settings, regions->items, regions->n,
                           clock_system(), deadline, err);
     if (rc == ER_OK)
-        rc = aws_session_tokens(sess, ids->items, ids->n, tokens, err);
+        rc = aws_session_all_tokens(sess, ids->items, ids->n, with_public,
+                                    tokens, err);
     return rc;
 }
 

@@ -11,6 +11,7 @@
 #include "../core/deadline.h"
 #include "../core/err.h"
 #include "../core/strutil.h"
+#include "../registry/aliases.h"
 
 #include <getopt.h>
 #include <stdbool.h>
@@ -22,6 +23,8 @@ enum {
     OPT_LOG_LEVEL,
     OPT_TIMEOUT,
     OPT_HELP,
+    OPT_PUBLIC,
+    OPT_REGISTRY_HOST,
     OPT_COMMON_END,
 };
 
@@ -32,6 +35,41 @@ enum {
     {                                                                          \
         "help", no_argument, NULL, 'h'                                         \
     }
+
+/* --public and --registry-host, for the commands that write registry
+ * credentials (sync, run, docker-config). */
+#define REGISTRY_LONG_OPTIONS                                                  \
+    {"public", no_argument, NULL, OPT_PUBLIC},                                 \
+    {                                                                          \
+        "registry-host", required_argument, NULL, OPT_REGISTRY_HOST            \
+    }
+
+#define REGISTRY_OPTIONS_HELP                                                  \
+    "  --public               also ECR Public's credentials, for\n"            \
+    "                         public.ecr.aws (and ecr-public.aws.com when\n"   \
+    "                         dual-stack): no anonymous pull limits; the "     \
+    "aws\n"                                                                    \
+    "                         partition only [ECR_RENEW_PUBLIC=true]\n"        \
+    "  --registry-host NAME=HOST  also NAME (a VPC endpoint or DNS alias)\n"   \
+    "                         with the credentials of registry HOST; NAME\n"   \
+    "                         alone for the only registry; repeat\n"           \
+    "                         [ECR_RENEW_REGISTRY_HOSTS=NAME=HOST,...]\n"
+
+struct cli_registry_opts {
+    bool public_registry;
+    struct registry_aliases aliases;
+};
+
+/* Takes --public or --registry-host: 0, EXIT_USAGE (said), or -1 when
+ * opt is neither. */
+int cli_registry_option(const char *command, struct cli_registry_opts *o,
+                        int opt, const char *arg);
+
+/* ECR_RENEW_PUBLIC and ECR_RENEW_REGISTRY_HOSTS where no option was
+ * given. 0 or EXIT_USAGE (said). */
+int cli_finish_registry(const char *command, struct cli_registry_opts *o);
+
+void cli_registry_clear(struct cli_registry_opts *o);
 
 /* The longest --timeout taken. */
 #define CLI_TIMEOUT_MAX_MS (24LL * 3600 * 1000)
@@ -93,12 +131,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 
 /* Opens an AWS session for the given regions (empty: the default) and
  * gets one token per region for the registry ids (empty: the caller's),
- * within deadline. sess must be closed with aws_session_close whatever
- * the result. */
-enum er_code
-cli_fetch_tokens(struct aws_session *sess, const struct str_list *regions,
-                 const struct str_list *ids, const struct deadline *deadline,
-                 struct ecr_tokens *tokens, struct er_error *err) ER_CHECK;
+ * and with_public ECR Public's, within deadline. sess must be closed with
+ * aws_session_close whatever the result. */
+enum er_code cli_fetch_tokens(struct aws_session *sess,
+                              const struct str_list *regions,
+                              const struct str_list *ids, bool with_public,
+                              const struct deadline *deadline,
+                              struct ecr_tokens *tokens,
+                              struct er_error *err) ER_CHECK;
 
 /* Writes text and then suffix to stdout with write(2), bypassing stdio
  * so no copy of a secret lingers in its buffer. */

@@ -18,6 +18,7 @@ struct token_worker {
     struct loop *loop;
     struct aws_session *sess;
     struct str_list ids;
+    bool with_public;
     long long fetch_timeout_ms;
     token_result_fn *fn;
     void *ctx;
@@ -36,8 +37,8 @@ static struct token_result *fetch(struct token_worker *w)
     deadline_start(&d, clock_system(), w->fetch_timeout_ms,
                    "the token fetch's limit");
     w->sess->client.deadline = &d;
-    r->rc = aws_session_tokens(w->sess, w->ids.items, w->ids.n, &r->tokens,
-                               &r->err);
+    r->rc = aws_session_all_tokens(w->sess, w->ids.items, w->ids.n,
+                                   w->with_public, &r->tokens, &r->err);
     w->sess->client.deadline = NULL;
     r->fetched_at = clock_now(clock_system());
     return r;
@@ -111,7 +112,7 @@ static void close_pipes(struct token_worker *w)
 }
 
 enum er_code token_worker_start(struct loop *loop, struct aws_session *sess,
-                                const struct str_list *ids,
+                                const struct str_list *ids, bool with_public,
                                 long long fetch_timeout_ms, token_result_fn *fn,
                                 void *ctx, struct token_worker **out,
                                 struct er_error *err)
@@ -122,6 +123,7 @@ enum er_code token_worker_start(struct loop *loop, struct aws_session *sess,
     w->loop = loop;
     w->sess = sess;
     w->fetch_timeout_ms = fetch_timeout_ms;
+    w->with_public = with_public;
     w->fn = fn;
     w->ctx = ctx;
     w->ask[0] = w->ask[1] = w->answer[0] = w->answer[1] = -1;

@@ -36,10 +36,11 @@ struct token_result {
 
 typedef void token_result_fn(void *ctx, struct token_result *r);
 
-/* Starts the thread. Each fetch is one aws_session_tokens for ids, with
- * its own deadline of fetch_timeout_ms. */
+/* Starts the thread. Each fetch is one aws_session_all_tokens for ids
+ * (and ECR Public with_public), with its own deadline of
+ * fetch_timeout_ms. */
 enum er_code token_worker_start(struct loop *loop, struct aws_session *sess,
-                                const struct str_list *ids,
+                                const struct str_list *ids, bool with_public,
                                 long long fetch_timeout_ms, token_result_fn *fn,
                                 void *ctx, struct token_worker **out,
                                 struct er_error *err) ER_CHECK;

@@ -171,8 +171,17 @@ static void apply_tls(CURL *curl, const struct http_settings *tls)
     curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, lean_tls);
     if (tls->proxy)
         curl_easy_setopt(curl, CURLOPT_PROXY, tls->proxy);
-    if (tls->ca_file)
+    /* Each replaces the default trust store rather than adding to it;
+     * a directory is read lazily, one certificate per lookup, where a
+     * bundle is parsed whole at every handshake. */
+    if (tls->ca_dir) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, tls->ca_dir);
+    }
+    if (tls->ca_file) {
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
         curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
+    }
     if (tls->ca_pem)
         set_blob(curl, CURLOPT_CAINFO_BLOB, tls->ca_pem);
     if (tls->client_cert_file)

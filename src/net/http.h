@@ -27,6 +27,7 @@
 struct http_settings {
     const char *ca_file;          /* PEM bundle to trust instead of system */
     const char *ca_pem;           /* ...or the PEM text itself */
+    const char *ca_dir;           /* ...or a hashed directory (c_rehash) */
     const char *client_cert_file; /* client certificate (PEM) */
     const char *client_cert_pem;
     const char *client_key_file; /* its private key (PEM) */

@@ -58,6 +58,57 @@ static void build_table(const struct ecr_tokens *tokens,
     }
 }
 
+static const struct ecr_token *token_for(const struct ecr_tokens *tokens,
+                                         const char *host)
+{
+    for (size_t i = 0; i < tokens->n; i++) {
+        if (strcmp(tokens->items[i].registry_host, host) == 0)
+            return &tokens->items[i];
+    }
+    return NULL;
+}
+
+/* The only private registry's token, for NAME alone; NULL when there
+ * are more or none. */
+static const struct ecr_token *sole_private(const struct ecr_tokens *tokens)
+{
+    const struct ecr_token *found = NULL;
+
+    for (size_t i = 0; i < tokens->n; i++) {
+        if (!tokens->items[i].account)
+            continue;
+        if (found)
+            return NULL;
+        found = &tokens->items[i];
+    }
+    return found;
+}
+
+static enum er_code add_aliases(const struct ecr_tokens *tokens,
+                                const struct registry_aliases *aliases,
+                                struct host_table *t, struct er_error *err)
+{
+    for (size_t i = 0; aliases && i < aliases->n; i++) {
+        const struct registry_alias *a = &aliases->items[i];
+        const struct ecr_token *k =
+            a->host[0] ? token_for(tokens, a->host) : sole_private(tokens);
+        if (!k && !a->host[0])
+            return er_set(err, ER_USAGE,
+                          "--registry-host %s without =HOST stands for the "
+                          "only registry, but there are several. Fix: give "
+                          "%s=HOST",
+                          a->name, a->name);
+        if (!k)
+            return er_set(err, ER_USAGE,
+                          "--registry-host %s=%s: %s is not one of the "
+                          "registries configured. Fix: name one of them, or "
+                          "add its --region or --registry-id",
+                          a->name, a->host, a->host);
+        add_entry(t, k, a->name);
+    }
+    return ER_OK;
+}
+
 /* str_list_push moves items when it grows: point the entries again. */
 static void repoint(struct host_table *t)
 {
@@ -95,8 +146,10 @@ enum er_code pull_auth_build(const struct ecr_tokens *tokens,
     enum er_code rc;
 
     build_table(tokens, opt, &t);
+    rc = add_aliases(tokens, opt->aliases, &t, err);
     repoint(&t);
-    rc = dockercfg_build(t.entries, t.n, &a.dockerconfigjson, err);
+    if (rc == ER_OK)
+        rc = dockercfg_build(t.entries, t.n, &a.dockerconfigjson, err);
     if (rc == ER_OK) {
         a.dockerconfigjson_len = strlen(a.dockerconfigjson);
         a.registries = join_hosts(&t);

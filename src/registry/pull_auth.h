@@ -20,6 +20,7 @@
 #include "../aws/ecr.h"
 #include "../core/err.h"
 #include "../core/timeutil.h"
+#include "aliases.h"
 
 #include <stdbool.h>
 #include <time.h>
@@ -27,6 +28,9 @@
 struct pull_auth_options {
     bool fips_hosts;      /* also <acct>.dkr.ecr-fips.<region>... */
     bool dualstack_hosts; /* also <acct>.dkr-ecr.<region>.on.aws */
+    /* Extra names with the credentials of a token's host (resolved, see
+     * aliases.h); may be NULL. */
+    const struct registry_aliases *aliases;
 };
 
 struct pull_auth {
@@ -40,7 +44,8 @@ struct pull_auth {
 };
 
 /* Builds *out from tokens (at least one) at time now. ER_PARSE when a
- * password cannot go into JSON. */
+ * password cannot go into JSON; ER_USAGE when an alias names a host no
+ * token is for. */
 enum er_code pull_auth_build(const struct ecr_tokens *tokens,
                              const struct pull_auth_options *opt, time_t now,
                              struct pull_auth *out,

@@ -256,11 +256,11 @@ static const char *hint(const char *operation, const char *code)
 static void
 aws_error_hint__ecr_access_denied__names_action_and_resource(void **state)
 {
-    const char *h = hint("GetAuthorizationToken", "AccessDeniedException");
+    const char *h = hint("ecr:GetAuthorizationToken", "AccessDeniedException");
 
     assert_contains(h, "ecr:GetAuthorizationToken");
     assert_contains(h, "Resource \"*\"");
-    h = hint("GetAuthorizationToken", "AccessDenied");
+    h = hint("ecr:GetAuthorizationToken", "AccessDenied");
     assert_contains(h, "ecr:GetAuthorizationToken");
     assert_contains(h, "Resource \"*\"");
 }
@@ -268,7 +268,7 @@ aws_error_hint__ecr_access_denied__names_action_and_resource(void **state)
 static void
 aws_error_hint__web_identity_denied__points_at_trust_policy(void **state)
 {
-    const char *h = hint("AssumeRoleWithWebIdentity", "AccessDenied");
+    const char *h = hint("sts:AssumeRoleWithWebIdentity", "AccessDenied");
 
     assert_contains(h, "trust policy");
     assert_contains(h, "system:serviceaccount:");
@@ -277,16 +277,22 @@ aws_error_hint__web_identity_denied__points_at_trust_policy(void **state)
 
 static void aws_error_hint__other_codes__specific_or_null(void **state)
 {
-    assert_contains(hint("AssumeRoleWithWebIdentity", "InvalidIdentityToken"),
-                    "OIDC provider");
-    assert_contains(hint("GetAuthorizationToken", "InvalidSignatureException"),
-                    "secret access key");
-    assert_contains(hint("GetAuthorizationToken", "InvalidParameterException"),
-                    "12-digit");
-    assert_contains(hint("AssumeRole", "AccessDenied"), "sts:AssumeRole");
+    assert_contains(
+        hint("sts:AssumeRoleWithWebIdentity", "InvalidIdentityToken"),
+        "OIDC provider");
+    assert_contains(
+        hint("ecr:GetAuthorizationToken", "InvalidSignatureException"),
+        "secret access key");
+    assert_contains(
+        hint("ecr:GetAuthorizationToken", "InvalidParameterException"),
+        "12-digit");
+    assert_contains(hint("sts:AssumeRole", "AccessDenied"), "sts:AssumeRole");
     assert_non_null(hint("SomethingElse", "AccessDeniedException"));
-    assert_null(hint("GetAuthorizationToken", "ThrottlingException"));
-    assert_null(hint("GetAuthorizationToken", "HTTP 503"));
+    assert_contains(
+        hint("ecr-public:GetAuthorizationToken", "AccessDeniedException"),
+        "sts:GetServiceBearerToken");
+    assert_null(hint("ecr:GetAuthorizationToken", "ThrottlingException"));
+    assert_null(hint("ecr:GetAuthorizationToken", "HTTP 503"));
 }
 
 int main(void)

@@ -370,6 +370,57 @@ static void ecr_tokens_free__twice__safe(void **state)
     ecr_tokens_free(&t);
 }
 
+#define PUBLIC_ANSWER(exp)                                                     \
+    "{\"authorizationData\":{\"authorizationToken\":\"" TOKEN_B64 "\","        \
+    "\"expiresAt\":" exp "}}"
+
+static void ecr_public_parse_token__object__one_host_or_two(void **state)
+{
+    const char *json = PUBLIC_ANSWER("1.7672688001E9");
+    struct ecr_tokens t = {0};
+    struct er_error err = {0};
+
+    (void)state;
+    assert_int_equal(
+        ecr_public_parse_token(json, strlen(json), NOW, false, &t, &err),
+        ER_OK);
+    assert_int_equal(t.n, 1);
+    assert_string_equal(t.items[0].registry_host, "public.ecr.aws");
+    assert_null(t.items[0].account);
+    assert_string_equal(t.items[0].region, "us-east-1");
+    assert_string_equal(t.items[0].username, "AWS");
+    assert_string_equal(t.items[0].password, "test-password-not-real");
+    expect_expiry(t.items[0].expires_at, 1767268800.1);
+    assert_int_equal(
+        ecr_public_parse_token(json, strlen(json), NOW, true, &t, &err), ER_OK);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(t.items[2].registry_host, "ecr-public.aws.com");
+    ecr_tokens_free(&t);
+}
+
+static void ecr_public_parse_token__bad_answers__refused(void **state)
+{
+    static const char *const bad[] = {
+        "{\"authorizationData\":[{\"authorizationToken\":\"" TOKEN_B64
+        "\",\"expiresAt\":1767268800}]}",
+        PUBLIC_ANSWER("1"),
+        PUBLIC_ANSWER("\"soon\""),
+        "{\"authorizationData\":{\"expiresAt\":1767268800}}",
+        "<html></html>",
+    };
+    struct ecr_tokens t = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct er_error err = {0};
+        assert_int_equal(ecr_public_parse_token(bad[i], strlen(bad[i]), NOW,
+                                                false, &t, &err),
+                         ER_PARSE);
+        assert_not_contains(err.msg, "test-password");
+        assert_int_equal(t.n, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -397,6 +448,8 @@ int main(void)
         cmocka_unit_test(ecr_parse_tokens__second_entry_bad__error_no_leak),
         cmocka_unit_test(ecr_registry_id_is_valid__shapes__twelve_digits_only),
         cmocka_unit_test(ecr_tokens_free__twice__safe),
+        cmocka_unit_test(ecr_public_parse_token__object__one_host_or_two),
+        cmocka_unit_test(ecr_public_parse_token__bad_answers__refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,12 +101,98 @@ static void pull_auth_build__password_not_utf8__refused(void **s)
     ecr_tokens_free(&t);
 }
 
+static void pull_auth_build__aliases__same_credentials_under_the_name(void **s)
+{
+    struct registry_aliases al = {0};
+    struct pull_auth_options opt = {.aliases = &al};
+    struct ecr_tokens t = {0};
+    struct pull_auth a;
+    struct er_error err = {0};
+    json_t *doc;
+
+    (void)s;
+    tokens2(&t);
+    assert_int_equal(
+        registry_aliases_add(&al, "--registry-host",
+                             "Mirror.Example.com:5000=111111111111.dkr.ecr."
+                             "us-east-1.amazonaws.com",
+                             &err),
+        ER_OK);
+    assert_int_equal(pull_auth_build(&t, &opt, NOW, &a, &err), ER_OK);
+    assert_contains(a.registries, ",mirror.example.com:5000");
+    doc = json_loads(a.dockerconfigjson, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(doc, "auths"),
+                                            "mirror.example.com:5000"),
+                            "password")),
+                        "test-password");
+    json_decref(doc);
+    pull_auth_free(&a);
+    registry_aliases_free(&al);
+
+    /* NAME alone: only with exactly one registry. */
+    assert_int_equal(
+        registry_aliases_add(&al, "--registry-host", "vpce.example", &err),
+        ER_OK);
+    assert_int_equal(pull_auth_build(&t, &opt, NOW, &a, &err), ER_USAGE);
+    assert_contains(err.msg, "stands for the only registry");
+    registry_aliases_free(&al);
+    /* An alias of a registry that is not configured. */
+    assert_int_equal(registry_aliases_add(&al, "--registry-host",
+                                          "x.example=333333333333.dkr.ecr."
+                                          "us-east-1.amazonaws.com",
+                                          &err),
+                     ER_OK);
+    assert_int_equal(pull_auth_build(&t, &opt, NOW, &a, &err), ER_USAGE);
+    assert_contains(err.msg, "not one of the registries configured");
+    registry_aliases_free(&al);
+    ecr_tokens_free(&t);
+}
+
+static void registry_aliases_add__bad_values__usage_errors(void **s)
+{
+    static const char *const bad[] = {
+        "",
+        "a,,b",
+        "bad host=x.example",
+        "x.example=bad host",
+        "x.example:99999=y.example",
+        "dup.example,dup.example",
+    };
+    struct registry_aliases al = {0};
+
+    (void)s;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct er_error err = {0};
+        if (registry_aliases_add(&al, "--registry-host", bad[i], &err) !=
+            ER_USAGE)
+            fail_msg("\"%s\" was taken", bad[i]);
+        assert_contains(err.msg, "--registry-host");
+        registry_aliases_free(&al);
+    }
+    {
+        struct er_error err = {0};
+        assert_int_equal(registry_aliases_add(&al, "--registry-host",
+                                              "a.example=b.example,c.example",
+                                              &err),
+                         ER_OK);
+        assert_string_equal(registry_alias_lookup(&al, "A.example"),
+                            "b.example");
+        assert_string_equal(registry_alias_lookup(&al, "c.example"), "");
+        assert_null(registry_alias_lookup(&al, "b.example"));
+        registry_aliases_free(&al);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pull_auth_build__two_registries__hosts_expiry_renewed),
         cmocka_unit_test(pull_auth_build__fips_and_dualstack__extra_hosts),
         cmocka_unit_test(pull_auth_build__password_not_utf8__refused),
+        cmocka_unit_test(
+            pull_auth_build__aliases__same_credentials_under_the_name),
+        cmocka_unit_test(registry_aliases_add__bad_values__usage_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
