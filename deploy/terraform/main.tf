@@ -69,4 +69,10 @@ module "kubernetes" {
   service_monitor_enabled = var.service_monitor_enabled
   prometheus_rule_enabled = var.prometheus_rule_enabled
   monitoring_labels       = var.monitoring_labels
+
+  controller_replicas        = var.controller_replicas
+  service_accounts           = var.service_accounts
+  annotated_service_accounts = var.annotated_service_accounts
+  heal_pods                  = var.heal_pods
+  heal_rate                  = var.heal_rate
 }

@@ -515,6 +515,54 @@ variable "monitoring_labels" {
   }
 }
 
+variable "controller_replicas" {
+  description = "Mode controller: replicas of the controller's Deployment. Leader election is always on: only the holder of the Lease kube-system/ecr-renew writes, the others keep their caches warm and take over within about 17 s of its death (2-5 s after its SIGTERM). 2 (the default) survives a node's loss or drain with a standby ready; a PodDisruptionBudget lets evictions take one at a time."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.controller_replicas >= 1 && var.controller_replicas <= 10 && floor(var.controller_replicas) == var.controller_replicas
+    error_message = "controller_replicas must be a whole number from 1 to 10 (only one replica writes; the others stand by)."
+  }
+}
+
+variable "service_accounts" {
+  description = "Also add the pull Secret to the imagePullSecrets of these ServiceAccounts in every namespace that gets it (ECR_RENEW_SERVICE_ACCOUNTS), every other entry kept; \"*\" is every account, [\"default\"] the usual choice. Empty: none. Only pods created afterwards get it (see heal_pods). Adds get and patch on serviceaccounts (mode controller: list and watch too, limited by resourceNames to the name when exactly one is given; mode cronjob: in each namespace's Role, list too for \"*\")."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for n in var.service_accounts :
+      n == "*" || (can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", n)) && length(n) <= 253)
+    ])
+    error_message = "Each service_accounts entry must be a ServiceAccount name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters) or \"*\" for every account."
+  }
+}
+
+variable "annotated_service_accounts" {
+  description = "Also add the pull Secret to every ServiceAccount annotated ecr-renew/pull-secret: \"true\" in the namespaces that get it (ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS). Needs the rights of service_accounts = [\"*\"]: get, list and patch on every account (and watch in mode controller)."
+  type        = bool
+  default     = false
+}
+
+variable "heal_pods" {
+  description = "Mode controller only: delete, once, a pod that waits in ErrImagePull or ImagePullBackOff for an image on one of the Secret's registry hosts, whose spec.imagePullSecrets lacks the Secret while its ServiceAccount now lists it, and that a ReplicaSet, StatefulSet, DaemonSet or Job owns, so its owner makes it again with the Secret (ECR_RENEW_HEAL_PODS). Never a bare pod, never twice the same pod, at most heal_rate a minute. Adds list, watch and delete on pods and get, list and watch on serviceaccounts, in every namespace."
+  type        = bool
+  default     = false
+}
+
+variable "heal_rate" {
+  description = "Mode controller, with heal_pods: at most this many pod deletions a minute (ECR_RENEW_HEAL_RATE, 1-600)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.heal_rate >= 1 && var.heal_rate <= 600 && floor(var.heal_rate) == var.heal_rate
+    error_message = "heal_rate must be a whole number of pods a minute from 1 to 600."
+  }
+}
+
 variable "iam_role_permissions_boundary" {
   description = "ARN of a managed policy to set as the role's permissions boundary, or null for none."
   type        = string

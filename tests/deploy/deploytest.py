@@ -16,11 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 from typing import Any
 
@@ -31,10 +33,16 @@ TF_ROOT = os.path.join(DEPLOY, "terraform")
 KUBE_ROOT = os.path.join(DEPLOY, "kubernetes")
 IRSA_OVERLAY = os.path.join(KUBE_ROOT, "overlays", "irsa")
 CONTROLLER_COMPONENTS = ("controller", "service-monitor", "prometheus-rule")
+# Optional components the overlay lists after those, commented out too.
+OPTIONAL_COMPONENTS = ("service-accounts", "heal-pods")
 # Kinds of the Prometheus operator: no schema in kubernetes-models, and not
 # served by the Kubernetes API stand-in.
 MONITORING_KINDS = {"ServiceMonitor", "PrometheusRule"}
+# Kinds that kubernetes-models validates but the stand-in does not serve
+# (no policy/v1): checked by schema and against Terraform, never applied.
+NOT_SERVED_KINDS = {"PodDisruptionBudget"}
 DOCS_GUIDE = os.path.join(REPO, "docs", "operators-guide.md")
+ECR_RENEW = os.environ.get("ECR_RENEW_BIN", os.path.join(REPO, "build", "ecr-renew"))
 
 # What `ecr-renew run` exposes on /metrics (the contract the alerts, the
 # dashboards and docs/operators-guide.md build on): name -> (type, labels).
@@ -46,6 +54,12 @@ CONTROLLER_METRICS = {
     "ecr_renew_namespaces": ("gauge", ("state",)),
     "ecr_renew_last_success_timestamp_seconds": ("gauge", ()),
     "ecr_renew_build_info": ("gauge", ("version",)),
+}
+
+# The Events `ecr-renew run` records: reason -> type (docs/operators-guide.md#events).
+CONTROLLER_EVENTS = {
+    "SecretCreated": "Normal", "SecretTakenOver": "Normal", "SecretRestored": "Normal", "PodHealed": "Normal",
+    "ForeignSecret": "Warning", "SecretWriteFailed": "Warning", "TokenRenewalFailed": "Warning",
 }
 
 # Only hashicorp/aws can be installed here, from this directory (override
@@ -274,21 +288,28 @@ def _irsa_overlay_edited(commented: str, enabled: str, what: str):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def irsa_overlay_with_initial_job():
+def irsa_overlay_with_initial_job(service_accounts: bool = False):
     """A copy of deploy/kubernetes whose irsa overlay has the initial-job
-    component switched on, as the overlay's comment tells users to do."""
-    return _irsa_overlay_edited("# components:\n#   - ../../components/initial-job",
-                                "components:\n  - ../../components/initial-job", "initial-job component")
+    component switched on, as the overlay's comment tells users to do; with
+    `service_accounts`, components/service-accounts after it as well."""
+    commented = "# components:\n#   - ../../components/initial-job\n#   - ../../components/service-accounts"
+    enabled = "components:\n  - ../../components/initial-job" + (
+        "\n  - ../../components/service-accounts" if service_accounts else "")
+    return _irsa_overlay_edited(commented, enabled, "initial-job component")
 
 
-def irsa_overlay_with_controller(monitoring: bool = True, initial_job: bool = False):
+def irsa_overlay_with_controller(monitoring: bool = True, initial_job: bool = False,
+                                 service_accounts: bool = False, heal_pods: bool = False):
     """A copy of deploy/kubernetes whose irsa overlay runs the controller, as
     its comment tells users to do: the controller component and, with
-    `monitoring`, the ServiceMonitor and PrometheusRule components.
-    `initial_job` lists components/initial-job first as well (a combination
-    the controller component must cope with)."""
-    commented = "".join(f"\n#   - ../../components/{c}" for c in CONTROLLER_COMPONENTS)
+    `monitoring`, the ServiceMonitor and PrometheusRule components, then
+    components/service-accounts and components/heal-pods when asked for, in
+    the order the overlay lists them. `initial_job` lists
+    components/initial-job first as well (a combination the controller
+    component must cope with)."""
+    commented = "".join(f"\n#   - ../../components/{c}" for c in CONTROLLER_COMPONENTS + OPTIONAL_COMPONENTS)
     names = (["initial-job"] if initial_job else []) + list(CONTROLLER_COMPONENTS[:None if monitoring else 1])
+    names += [c for c, on in zip(OPTIONAL_COMPONENTS, (service_accounts, heal_pods)) if on]
     enabled = "".join(f"\n  - ../../components/{c}" for c in names)
     return _irsa_overlay_edited("# components:" + commented, "components:" + enabled,
                                 "controller components")
@@ -318,3 +339,81 @@ def load_harness(which: str) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+# -- ecr-renew run in the background ------------------------------------------------
+
+def container_env(container: dict[str, Any], pod_name: str, pod_namespace: str) -> dict[str, str]:
+    """A manifest container's environment as the kubelet would give it:
+    values as they are, the downward API's metadata.name and
+    metadata.namespace resolved for the given pod."""
+    env = {}
+    for e in container.get("env", []):
+        if "valueFrom" in e:
+            path = e["valueFrom"]["fieldRef"]["fieldPath"]
+            env[e["name"]] = {"metadata.name": pod_name, "metadata.namespace": pod_namespace}[path]
+        else:
+            env[e["name"]] = e.get("value", "")
+    return env
+
+
+class BackgroundRun:
+    """`ecr-renew run` as a child process: its log (stderr) read as it
+    comes; stop() sends SIGTERM and returns the exit status."""
+
+    def __init__(self, args: list[str], env: dict[str, str]):
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+        self.proc = subprocess.Popen([ECR_RENEW, *args], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+
+    @property
+    def log(self) -> str:
+        with self.cond:
+            return "".join(self.lines)
+
+    def wait_for_log(self, pattern: str, timeout: float = 20) -> str:
+        rx = re.compile(pattern)
+        end = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for line in self.lines:
+                    if rx.search(line):
+                        return line
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self.reader.is_alive()):
+                    raise AssertionError(f"no log line matching {pattern!r} after {timeout} s (exit "
+                                         f"{self.proc.poll()}); log:\n{''.join(self.lines)[-3000:]}")
+                self.cond.wait(min(left, 0.2))
+
+    def stop(self, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.reader.join(5)
+        self.proc.stderr.close()
+        return code
+
+
+def require_ecr_renew(test: unittest.TestCase, *flags: str) -> None:
+    """Skips unless build/ecr-renew (or ECR_RENEW_BIN) exists and its
+    `run --help` names every flag."""
+    if not os.access(ECR_RENEW, os.X_OK):
+        test.skipTest(f"{ECR_RENEW} is not built (or set ECR_RENEW_BIN)")
+    proc = subprocess.run([ECR_RENEW, "run", "--help"], capture_output=True, text=True, timeout=30,
+                          stdin=subprocess.DEVNULL)
+    missing = [f for f in flags if f not in proc.stdout + proc.stderr]
+    if proc.returncode != 0 or missing:
+        test.skipTest(f"this ecr-renew build has no run command with {', '.join(missing) or flags}")

@@ -124,6 +124,81 @@ class OperatorsGuide(unittest.TestCase):
         self.assertIn("\n## Controller\n", self.text)
         self.assertIn("\n### Alerts\n", self.text)
 
+    def test_names_of_leader_election_and_the_options(self):
+        for name in ("ecr-renew-leader-election", "PodDisruptionBudget", "maxUnavailable: 1", "minAvailable: 1",
+                     "kubernetes.io/hostname", "components/service-accounts", "components/heal-pods",
+                     "ECR_RENEW_LEADER_ELECT", "ECR_RENEW_LEASE_NAME", "ECR_RENEW_LEASE_NAMESPACE", "POD_NAME",
+                     "POD_NAMESPACE", "ECR_RENEW_SERVICE_ACCOUNTS", "ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS",
+                     "ECR_RENEW_HEAL_PODS", "ECR_RENEW_HEAL_RATE", "ecr-renew/pull-secret", "controller_replicas",
+                     "service_accounts", "annotated_service_accounts", "heal_pods", "heal_rate",
+                     "kubectl get events", "kubectl -n kube-system get lease ecr-renew", "ecr_renew_leader",
+                     "ecr_renew_pods_healed_total", "ErrImagePull", "ImagePullBackOff", "ReplicaSet, StatefulSet,",
+                     "standby: caches synced, tokens valid"):
+            self.assertIn(name, self.text)
+        for heading in ("Leader election and replicas", "ServiceAccount patching", "Healing pods", "Events"):
+            self.assertIn(f"\n### {heading}\n", self.text)
+        for gone in ("leader election is not there yet", "There is no PodDisruptionBudget",
+                     "no leader election yet", "ecr-renew does not patch", "ServiceAccounts are not patched"):
+            self.assertNotIn(gone, self.text)
+
+    def test_every_event_is_documented(self):
+        section = self.text.split("\n### Events\n", 1)[1].split("\n## ", 1)[0]
+        rows = dict(re.findall(r"^\| `(\w+)` \| (Normal|Warning) \|", section, re.M))
+        self.assertEqual(rows, dt.CONTROLLER_EVENTS)
+        # The list is the controller's: each reason is in its source.
+        src = ""
+        for top, _dirs, files in os.walk(os.path.join(dt.REPO, "src", "ctl")):
+            for f in files:
+                if f.endswith(".c"):
+                    with open(os.path.join(top, f), encoding="utf-8") as fh:
+                        src += fh.read()
+        for reason in dt.CONTROLLER_EVENTS:
+            self.assertIn(f'"{reason}"', src, reason)
+
+    def test_rbac_tables_match_the_manifests(self):
+        """The guide's RBAC tables of the controller, per resource, give
+        exactly the verbs the rendered ClusterRole, the Lease's Role and the
+        optional components grant (and sync's Role with service_accounts)."""
+        dt.require_kubectl(self)
+        if not dt.python_module_available("yaml"):
+            self.skipTest("PyYAML is missing (needed to read the rendered manifests)")
+        section = self.text.split("\n### RBAC of the controller\n", 1)[1].split("\n### ", 1)[0]
+        tables = re.findall(r"(?m)^(?:\|.*\|\n)+", section)
+        self.assertEqual(len(tables), 3, "the ClusterRole's, the Lease Role's and the options' tables")
+
+        def doc_verbs(table: str, resource_col: int, verbs_col: int) -> dict:
+            out: dict[str, set] = {}
+            for row in table.splitlines()[2:]:
+                cols = [c.strip() for c in row.strip("|").split("|")]
+                resource = re.match(r"`([a-z]+)`", cols[resource_col]).group(1)
+                out.setdefault(resource, set()).update(re.findall(r"`([a-z]+)`", cols[verbs_col]))
+            return out
+
+        def granted(rules: list) -> dict:
+            out: dict[str, set] = {}
+            for r in rules:
+                for res in r["resources"]:
+                    out.setdefault(res, set()).update(r["verbs"])
+            return out
+
+        with dt.irsa_overlay_with_controller(monitoring=False) as overlay:
+            plain = dt.kustomize(overlay)
+        with dt.irsa_overlay_with_controller(monitoring=False, service_accounts=True, heal_pods=True) as overlay:
+            full = dt.kustomize(overlay)
+        base = dt.find(plain, "ClusterRole")["rules"]
+        self.assertEqual(doc_verbs(tables[0], 0, 2), granted(base))
+        self.assertEqual(doc_verbs(tables[1], 0, 2), granted(dt.find(plain, "Role")["rules"]))
+        extra = [r for r in dt.find(full, "ClusterRole")["rules"] if r not in base]
+        self.assertEqual(doc_verbs(tables[2], 1, 3), granted(extra))
+        # The ServiceAccount section's table, sync's rows: the component's Role rule.
+        sa = self.text.split("\n### ServiceAccount patching\n", 1)[1].split("\n### ", 1)[0]
+        sync_rows = [r for r in sa.splitlines() if r.startswith("| cronjob")]
+        self.assertEqual(len(sync_rows), 2)
+        with dt.irsa_overlay_with_initial_job(service_accounts=True) as overlay:
+            role = dt.find(dt.kustomize(overlay), "Role")
+        (rule,) = [r for r in role["rules"] if r["resources"] == ["serviceaccounts"]]
+        self.assertEqual(set(re.findall(r"`([a-z]+)`", sync_rows[0].split("|")[5])), set(rule["verbs"]))
+
     def test_every_metric_is_documented_with_type_and_labels(self):
         for name, (kind, labels) in dt.CONTROLLER_METRICS.items():
             with self.subTest(metric=name):

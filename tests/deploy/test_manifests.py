@@ -5,10 +5,16 @@ the real kubectl applies them to the Kubernetes API stand-in
 
 The same for the controller (components/controller, with service-monitor
 and prometheus-rule): its objects render and fit together (probes, ports,
-Service, ServiceMonitor), pass the schemas (the Prometheus operator's kinds
-by hand), are applied with kubectl and enforce exactly the ClusterRole's
-rights; the alert rules pass `promtool check rules` and fire as documented
-under `promtool test rules`. No test runs `ecr-renew run`.
+Service, ServiceMonitor, two replicas with leader election, the Lease's
+Role, the PodDisruptionBudget, anti-affinity), pass the schemas (the
+Prometheus operator's kinds by hand), are applied with kubectl and enforce
+exactly the rights of the ClusterRole and the Lease's Role; the alert rules
+pass `promtool check rules` and fire as documented under `promtool test
+rules`. The optional components service-accounts and heal-pods add their
+variables and exactly their rules, and nothing without them. Then
+`ecr-renew run` itself runs with the Deployment's environment and only the
+applied rights (leader election, Events, ServiceAccount patching, healing),
+and `ecr-renew sync` with the CronJob's and the service-accounts component.
 
     python3 -m unittest tests/deploy/test_manifests.py -v
 """
@@ -47,9 +53,27 @@ CONTROLLER_OBJECTS = [
     ("serviceaccount", "ecr-renew-sa", "kube-system"),
     ("clusterrole.rbac.authorization.k8s.io", "ecr-renew-controller", None),
     ("clusterrolebinding.rbac.authorization.k8s.io", "ecr-renew-controller", None),
+    ("role.rbac.authorization.k8s.io", "ecr-renew-leader-election", "kube-system"),
+    ("rolebinding.rbac.authorization.k8s.io", "ecr-renew-leader-election", "kube-system"),
     ("deployment.apps", "ecr-renew", "kube-system"),
     ("service", "ecr-renew-metrics", "kube-system"),
 ]
+CONTROLLER_KINDS = ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                    "Deployment", "PodDisruptionBudget", "Service"]
+# The ClusterRole, exactly, without and with the optional components:
+# (apiGroups, resources, resourceNames, sorted verbs).
+BASE_CONTROLLER_RULES = [
+    (("",), ("namespaces",), (), ("list", "watch")),
+    (("",), ("secrets",), (), ("create",)),
+    (("",), ("secrets",), ("ecr-registry-secret",), ("get", "list", "patch", "update", "watch")),
+    (("",), ("events",), (), ("create", "patch")),
+]
+SA_RULES = [(("",), ("serviceaccounts",), ("default",), ("get", "list", "patch", "watch"))]
+HEAL_RULES = [(("",), ("pods",), (), ("delete", "list", "watch")),
+              (("",), ("serviceaccounts",), (), ("get", "list", "watch"))]
+LEASE_RULES = [(("coordination.k8s.io",), ("leases",), (), ("create",)),
+               (("coordination.k8s.io",), ("leases",), ("ecr-renew",), ("get", "update"))]
+FIELD_REF = lambda path: {"fieldRef": {"apiVersion": "v1", "fieldPath": path}}  # noqa: E731
 CONTROLLER_SELECTOR = {"app.kubernetes.io/name": "ecr-renew", "app.kubernetes.io/component": "controller"}
 DURATION = re.compile(r"^([0-9]+(ms|s|m|h|d|w|y))+$")
 
@@ -80,6 +104,15 @@ def controller_objects(**kw) -> list[dict]:
 
 def rule_groups() -> list[dict]:
     return dt.find(controller_objects(), "PrometheusRule")["spec"]["groups"]
+
+
+def rule_table(rules: list[dict]) -> list[tuple]:
+    return sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r.get("resourceNames", ())),
+                   tuple(sorted(r["verbs"]))) for r in rules)
+
+
+def env_of(obj: dict) -> dict:
+    return {e["name"]: e["valueFrom"] if "valueFrom" in e else e.get("value") for e in container(obj)["env"]}
 
 
 class Render(unittest.TestCase):
@@ -134,9 +167,7 @@ class Render(unittest.TestCase):
 
     def test_controller_component_replaces_the_cronjob(self):
         objects = controller_objects(monitoring=False)
-        self.assertEqual(sorted(o["kind"] for o in objects),
-                         sorted(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
-                                 "Service"]))
+        self.assertEqual(sorted(o["kind"] for o in objects), sorted(CONTROLLER_KINDS))
         dep = dt.find(objects, "Deployment", "ecr-renew")
         c = container(dep)
         self.assertEqual(c["args"], ["run"])
@@ -161,7 +192,7 @@ class Render(unittest.TestCase):
 
     def test_controller_deployment_is_hardened_and_sized(self):
         dep = dt.find(controller_objects(), "Deployment")
-        self.assertEqual(dep["spec"]["replicas"], 1)
+        self.assertEqual(dep["spec"]["replicas"], 2)
         self.assertEqual(dep["spec"]["strategy"], {"type": "RollingUpdate",
                                                    "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
         pod = dep["spec"]["template"]["spec"]
@@ -216,11 +247,7 @@ class Render(unittest.TestCase):
         role = dt.find(objects, "ClusterRole", "ecr-renew-controller")
         table = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(r.get("resourceNames", ())),
                         tuple(sorted(r["verbs"]))) for r in role["rules"])
-        self.assertEqual(table, sorted([
-            (("",), ("namespaces",), (), ("list", "watch")),
-            (("",), ("secrets",), (), ("create",)),
-            (("",), ("secrets",), ("ecr-registry-secret",), ("get", "list", "patch", "update", "watch")),
-        ]))
+        self.assertEqual(table, sorted(BASE_CONTROLLER_RULES))
         secret_name = {e["name"]: e.get("value") for e in container(dt.find(objects, "Deployment"))["env"]}[
             "ECR_RENEW_SECRET_NAME"]
         self.assertEqual(secret_name, "ecr-registry-secret")
@@ -229,7 +256,111 @@ class Render(unittest.TestCase):
                                           "name": "ecr-renew-controller"})
         self.assertEqual(crb["subjects"], [{"kind": "ServiceAccount", "name": "ecr-renew-sa",
                                             "namespace": "kube-system"}])
-        self.assertFalse([o for o in objects if o["kind"] in ("Role", "RoleBinding")])
+        # sync's Role and RoleBinding are gone; the leader election's stay.
+        self.assertEqual(sorted((o["kind"], o["metadata"]["name"]) for o in objects
+                                if o["kind"] in ("Role", "RoleBinding")),
+                         [("Role", "ecr-renew-leader-election"), ("RoleBinding", "ecr-renew-leader-election")])
+
+    def test_leader_election(self):
+        # Two replicas elect a leader on the Lease kube-system/ecr-renew; the
+        # Role gives exactly client-go's rights on it, there only, to the
+        # controller's account.
+        objects = controller_objects()
+        dep = dt.find(objects, "Deployment")
+        env = env_of(dep)
+        self.assertEqual(dep["spec"]["replicas"], 2)
+        self.assertEqual(env["ECR_RENEW_LEADER_ELECT"], "true")
+        self.assertEqual(env["ECR_RENEW_LEASE_NAME"], "ecr-renew")
+        self.assertEqual(env["ECR_RENEW_LEASE_NAMESPACE"], FIELD_REF("metadata.namespace"))
+        # POD_NAME names the Lease holder and, with POD_NAMESPACE, the Pod
+        # TokenRenewalFailed Events are recorded on.
+        self.assertEqual(env["POD_NAME"], FIELD_REF("metadata.name"))
+        self.assertEqual(env["POD_NAMESPACE"], FIELD_REF("metadata.namespace"))
+        role = dt.find(objects, "Role", "ecr-renew-leader-election")
+        self.assertEqual(role["metadata"]["namespace"], dep["metadata"]["namespace"])
+        self.assertEqual(rule_table(role["rules"]), sorted(LEASE_RULES))
+        self.assertIn(env["ECR_RENEW_LEASE_NAME"], [n for r in role["rules"] for n in r.get("resourceNames", [])])
+        rb = dt.find(objects, "RoleBinding", "ecr-renew-leader-election")
+        self.assertEqual(rb["metadata"]["namespace"], "kube-system")
+        self.assertEqual(rb["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                         "name": "ecr-renew-leader-election"})
+        self.assertEqual(rb["subjects"], [{"kind": "ServiceAccount", "name": "ecr-renew-sa",
+                                           "namespace": "kube-system"}])
+        self.assertEqual(dep["spec"]["template"]["spec"]["serviceAccountName"], "ecr-renew-sa")
+
+    def test_pod_disruption_budget_and_anti_affinity(self):
+        objects = controller_objects()
+        dep = dt.find(objects, "Deployment")
+        pdb = dt.find(objects, "PodDisruptionBudget", "ecr-renew")
+        self.assertEqual(pdb["apiVersion"], "policy/v1")
+        self.assertEqual(pdb["metadata"]["namespace"], dep["metadata"]["namespace"])
+        self.assertEqual(pdb["spec"], {"maxUnavailable": 1, "selector": {"matchLabels": CONTROLLER_SELECTOR}})
+        # The budget, for the pods it selects (the Deployment's, never the
+        # renewal Jobs'): evictions allowed = healthy - (replicas - maxUnavailable).
+        self.assertEqual(pdb["spec"]["selector"], dep["spec"]["selector"])
+        for replicas, healthy, allowed in ((2, 2, 1), (2, 1, 0), (1, 1, 1), (3, 3, 1)):
+            self.assertEqual(max(0, healthy - (replicas - pdb["spec"]["maxUnavailable"])), allowed)
+        affinity = dep["spec"]["template"]["spec"]["affinity"]
+        self.assertEqual(affinity, {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname",
+                                                "labelSelector": {"matchLabels": CONTROLLER_SELECTOR}}}]}})
+        self.assertLessEqual(CONTROLLER_SELECTOR.items(), dep["spec"]["template"]["metadata"]["labels"].items())
+        # A rollout surges one pod and never goes below the replicas.
+        self.assertEqual(dep["spec"]["strategy"]["rollingUpdate"], {"maxSurge": 1, "maxUnavailable": 0})
+
+    def test_options_are_off_without_their_components(self):
+        objects = controller_objects()
+        env = env_of(dt.find(objects, "Deployment"))
+        self.assertEqual({k: env[k] for k in ("ECR_RENEW_SERVICE_ACCOUNTS", "ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS",
+                                              "ECR_RENEW_HEAL_PODS", "ECR_RENEW_HEAL_RATE")},
+                         {"ECR_RENEW_SERVICE_ACCOUNTS": "", "ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS": "false",
+                          "ECR_RENEW_HEAL_PODS": "false", "ECR_RENEW_HEAL_RATE": "10"})
+        role = dt.find(objects, "ClusterRole")
+        self.assertEqual(rule_table(role["rules"]), sorted(BASE_CONTROLLER_RULES))
+        self.assertFalse({"serviceaccounts", "pods"} & {res for r in role["rules"] for res in r["resources"]})
+        cj_objects = dt.kustomize(dt.IRSA_OVERLAY)
+        self.assertNotIn("ECR_RENEW_SERVICE_ACCOUNTS", env_of(dt.find(cj_objects, "CronJob")))
+        self.assertEqual({res for r in dt.find(cj_objects, "Role")["rules"] for res in r["resources"]}, {"secrets"})
+
+    def test_service_accounts_and_heal_pods_components(self):
+        for sa, heal in ((True, False), (False, True), (True, True)):
+            with self.subTest(service_accounts=sa, heal_pods=heal):
+                objects = controller_objects(service_accounts=sa, heal_pods=heal)
+                env = env_of(dt.find(objects, "Deployment"))
+                self.assertEqual(env["ECR_RENEW_SERVICE_ACCOUNTS"], "default" if sa else "")
+                self.assertEqual(env["ECR_RENEW_HEAL_PODS"], "true" if heal else "false")
+                self.assertEqual(env["ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS"], "false")
+                self.assertEqual(env["ECR_RENEW_HEAL_RATE"], "10")
+                self.assertEqual(env["ECR_RENEW_LEADER_ELECT"], "true")
+                role = dt.find(objects, "ClusterRole")
+                self.assertEqual(rule_table(role["rules"]), sorted(
+                    BASE_CONTROLLER_RULES + (SA_RULES if sa else []) + (HEAL_RULES if heal else [])))
+                # Nothing that creates, updates or deletes anything but pods.
+                for r in role["rules"]:
+                    if "delete" in r["verbs"]:
+                        self.assertEqual(r["resources"], ["pods"])
+                self.assertEqual(sorted(o["kind"] for o in objects), sorted(o["kind"] for o in controller_objects()))
+
+    def test_service_accounts_component_in_mode_cronjob(self):
+        with dt.irsa_overlay_with_initial_job(service_accounts=True) as overlay:
+            objects = dt.kustomize(overlay)
+        for kind in ("CronJob", "Job"):
+            self.assertEqual(env_of(dt.find(objects, kind))["ECR_RENEW_SERVICE_ACCOUNTS"], "default", kind)
+        self.assertEqual(container(dt.find(objects, "Job")), container(dt.find(objects, "CronJob")))
+        self.assertEqual(rule_table(dt.find(objects, "Role")["rules"]), sorted([
+            (("",), ("secrets",), (), ("create",)),
+            (("",), ("secrets",), ("ecr-registry-secret",), ("get", "update")),
+            (("",), ("serviceaccounts",), ("default",), ("get", "patch"))]))
+        self.assertFalse([o for o in objects if o["kind"].startswith("Cluster")])
+
+    def test_overlay_lists_the_optional_components_in_order(self):
+        # They patch what the controller component renders, so they must come
+        # after it (and after initial-job in the CronJob's list).
+        with open(os.path.join(dt.IRSA_OVERLAY, "kustomization.yaml"), encoding="utf-8") as fh:
+            text = fh.read()
+        listed = re.findall(r"^#   - \.\./\.\./components/([a-z-]+)$", text, re.M)
+        self.assertEqual(listed, ["initial-job", "service-accounts", "controller", "service-monitor",
+                                  "prometheus-rule", "service-accounts", "heal-pods"])
 
 
 class SchemaValidation(unittest.TestCase):
@@ -279,10 +410,33 @@ class SchemaValidation(unittest.TestCase):
 
     def test_controller_overlay_is_schema_valid(self):
         objects = [o for o in controller_objects() if o["kind"] not in dt.MONITORING_KINDS]
-        self.assertEqual(sorted(o["kind"] for o in objects),
-                         sorted(["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment",
-                                 "Service"]))
+        self.assertEqual(sorted(o["kind"] for o in objects), sorted(CONTROLLER_KINDS))
         self.assert_valid(objects)
+
+    def test_optional_components_are_schema_valid(self):
+        objects = [o for o in controller_objects(service_accounts=True, heal_pods=True)
+                   if o["kind"] not in dt.MONITORING_KINDS]
+        self.assertEqual(sorted(o["kind"] for o in objects), sorted(CONTROLLER_KINDS))
+        self.assert_valid(objects)
+        with dt.irsa_overlay_with_initial_job(service_accounts=True) as overlay:
+            self.assert_valid(dt.kustomize(overlay))
+
+    def test_validator_catches_broken_leader_election_objects(self):
+        # A control for the kinds the controller gained.
+        broken = [o for o in controller_objects() if o["kind"] not in dt.MONITORING_KINDS]
+        dt.find(broken, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] = "ecr-renew"
+        dt.find(broken, "Role")["rules"][1]["resourceNames"] = "ecr-renew"
+        del dt.find(broken, "RoleBinding")["roleRef"]["name"]
+        dep = dt.find(broken, "Deployment")
+        dep["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"][
+            "preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] = "100"
+        results = {r["kind"]: r for r in dt.validate_with_kubernetes_models(broken)}
+        for kind, fragment in (("PodDisruptionBudget", "matchLabels"), ("Role", "resourceNames"),
+                               ("RoleBinding", "name"), ("Deployment", "weight")):
+            with self.subTest(kind=kind, field=fragment):
+                self.assertFalse(results[kind]["ok"])
+                self.assertIn(fragment, " ".join(results[kind]["errors"]))
+        self.assertTrue(results["ClusterRoleBinding"]["ok"])
 
     def test_validator_catches_broken_controller_objects(self):
         broken = [o for o in controller_objects() if o["kind"] not in dt.MONITORING_KINDS]
@@ -465,6 +619,7 @@ class ApplyToFakeKube(unittest.TestCase):
     of its own there: only the applied Role and RoleBinding give it any."""
 
     kube = None
+    SERVICE_ACCOUNTS = False  # components/service-accounts after initial-job
 
     @classmethod
     def setUpClass(cls):
@@ -481,7 +636,7 @@ class ApplyToFakeKube(unittest.TestCase):
         cls.kube = h.FakeKube(config)
         try:
             cls.kube.start()
-            with dt.irsa_overlay_with_initial_job() as overlay:
+            with dt.irsa_overlay_with_initial_job(service_accounts=cls.SERVICE_ACCOUNTS) as overlay:
                 cls.rendered = dt.kustomize_text(overlay)
             cls.manifest = os.path.join(cls.kube.workdir, "ecr-renew.yaml")
             with open(cls.manifest, "w", encoding="utf-8") as fh:
@@ -605,6 +760,9 @@ class ApplyToFakeKube(unittest.TestCase):
         methods = [r["method"] for r in self.kube.requests(path_contains="/secrets")]
         self.assertIn("POST", methods)
         self.assertLessEqual(set(methods), {"GET", "POST"}, methods)
+        accounts = self.kube.requests(path_contains="/serviceaccounts")
+        if not self.SERVICE_ACCOUNTS:
+            self.assertFalse(accounts, "sync touched ServiceAccounts without the component")
 
     def test_sync_takes_over_an_old_secret_in_place(self):
         """The migration path: the old module's Secret (kubectl-created
@@ -629,16 +787,60 @@ class ApplyToFakeKube(unittest.TestCase):
         self.assertIn("PUT", methods)
         self.assertLessEqual(set(methods), {"GET", "PUT"}, methods)
 
-class ApplyControllerToFakeKube(unittest.TestCase):
-    """kubectl apply of the irsa overlay with the controller component to a
-    fake kube-apiserver of its own, as admin; then the ServiceAccount, whose
-    only rights are the applied ClusterRole's, is checked for exactly the
-    controller's rights, with `kubectl auth can-i` and with the list and
-    watch requests the controller sends. The Prometheus operator's kinds are
-    left out (the stand-in has no CRDs), and so is every kind the stand-in
-    does not serve (it reports them through discovery, which kubectl reads)."""
+class ApplyServiceAccountsCronJobToFakeKube(ApplyToFakeKube):
+    """ApplyToFakeKube's checks again with components/service-accounts (mode
+    cronjob): the Role gains get and patch on serviceaccounts/default, and
+    `ecr-renew sync` with the CronJob's environment and that Role alone adds
+    the Secret to the default ServiceAccount, others' entries kept."""
+
+    SERVICE_ACCOUNTS = True
+
+    def test_the_role_gives_get_and_patch_on_default_only(self):
+        import yaml
+
+        cronjob = dt.find([o for o in yaml.safe_load_all(self.rendered) if o], "CronJob")
+        self.assertEqual(env_of(cronjob)["ECR_RENEW_SERVICE_ACCOUNTS"], "default")
+
+        def can(*args: str) -> bool:
+            proc = self.k("auth", "can-i", *args, kubeconfig=self.sa_kubeconfig)
+            self.assertIn(proc.stdout.strip(), ("yes", "no"), proc.stderr)
+            return proc.stdout.strip() == "yes"
+
+        for args in (("get", "serviceaccounts/default", "-n", "runtime"),
+                     ("patch", "serviceaccounts/default", "-n", "runtime")):
+            self.assertTrue(can(*args), f"ecr-renew-sa cannot {' '.join(args)}")
+        for args in (("list", "serviceaccounts", "-n", "runtime"), ("watch", "serviceaccounts", "-n", "runtime"),
+                     ("patch", "serviceaccounts/builder", "-n", "runtime"),
+                     ("update", "serviceaccounts/default", "-n", "runtime"),
+                     ("patch", "serviceaccounts/default", "-n", "default"),
+                     ("get", "serviceaccounts/default", "--all-namespaces")):
+            self.assertFalse(can(*args), f"ecr-renew-sa may {' '.join(args)}")
+
+    def test_sync_patches_the_default_service_account(self):
+        self.kube.api("PATCH", "/api/v1/namespaces/runtime/serviceaccounts/default",
+                      {"imagePullSecrets": [{"name": "team-registry"}]},
+                      content_type="application/merge-patch+json")
+        proc = self.run_sync()
+        self.assertEqual(proc.returncode, 0, f"ecr-renew sync failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        sa = self.kube.service_account("runtime", "default")
+        self.assertEqual(sa["imagePullSecrets"], [{"name": "team-registry"}, {"name": "ecr-registry-secret"}])
+        self.assertIn("serviceaccounts finished patched=1 failed=0", proc.stderr)
+        reqs = self.kube.requests(path_contains="/serviceaccounts")
+        self.assertTrue(reqs)
+        self.assertEqual({r["status"] for r in reqs} - {200}, set(), [(r["method"], r["status"]) for r in reqs])
+
+
+class AppliedController:
+    """Mixin: kubectl apply of the irsa overlay with the controller component
+    (and the components OVERLAY asks for) to a fake kube-apiserver of its
+    own, as admin. The ecr-renew ServiceAccount has no rights of its own
+    there: only the applied ClusterRole and the Lease's Role give it any.
+    The Prometheus operator's kinds are left out (the stand-in has no CRDs),
+    and so is every kind the stand-in does not serve (it reports them
+    through discovery, which kubectl reads): the PodDisruptionBudget."""
 
     kube = None
+    OVERLAY: dict = {}
 
     @classmethod
     def setUpClass(cls):
@@ -660,7 +862,7 @@ class ApplyControllerToFakeKube(unittest.TestCase):
             proc = cls.kube.kubectl("api-resources", "--no-headers", check=True)
             cls.served = {(cols[-3], cols[-1]) for cols in (line.split() for line in proc.stdout.splitlines())
                           if len(cols) >= 4}
-            objects = controller_objects()
+            cls.objects = objects = controller_objects(**cls.OVERLAY)
             cls.left_out = sorted(o["kind"] for o in objects if (o["apiVersion"], o["kind"]) not in cls.served)
             cls.applied = [o for o in objects if (o["apiVersion"], o["kind"]) in cls.served]
             cls.manifest = os.path.join(cls.kube.workdir, "ecr-renew-controller.yaml")
@@ -686,9 +888,24 @@ class ApplyControllerToFakeKube(unittest.TestCase):
         kinds = {o["kind"].lower() for o in self.applied}
         return [o for o in CONTROLLER_OBJECTS if o[0].split(".")[0] in kinds]
 
-    def test_only_the_monitoring_kinds_are_left_out(self):
-        self.assertLessEqual(set(self.left_out), dt.MONITORING_KINDS, self.left_out)
-        for kind in ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Deployment", "Service"):
+    def can(self, *args: str) -> bool:
+        proc = self.k("auth", "can-i", *args, kubeconfig=self.sa_kubeconfig)
+        self.assertIn(proc.stdout.strip(), ("yes", "no"), proc.stderr)
+        return proc.stdout.strip() == "yes"
+
+    def assert_may(self, allowed: list[tuple], refused: list[tuple]) -> None:
+        for args in allowed:
+            with self.subTest(may=" ".join(args)):
+                self.assertTrue(self.can(*args), f"ecr-renew-sa cannot {' '.join(args)}")
+        for args in refused:
+            with self.subTest(may_not=" ".join(args)):
+                self.assertFalse(self.can(*args), f"ecr-renew-sa may {' '.join(args)}")
+
+    def test_only_the_kinds_the_stand_in_lacks_are_left_out(self):
+        monitoring = dt.MONITORING_KINDS if self.OVERLAY.get("monitoring", True) else set()
+        self.assertEqual(set(self.left_out), monitoring | dt.NOT_SERVED_KINDS, self.left_out)
+        for kind in ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",
+                     "Deployment", "Service"):
             self.assertIn(kind, [o["kind"] for o in self.applied])
 
     def test_apply_creates_every_object(self):
@@ -707,10 +924,48 @@ class ApplyControllerToFakeKube(unittest.TestCase):
         args = ["get", resource, name, "-o", "json"] + (["-n", ns] if ns else [])
         return json.loads(self.k(*args, check=True).stdout)
 
+    def start_controller(self, pod: str, aws, **env_overrides: str):
+        """`ecr-renew run` as one replica of the applied Deployment would run:
+        its args and environment (the downward API resolved for a pod of that
+        name), the ServiceAccount's token (only the applied rights), AWS the
+        fake's through web identity, the endpoint on a free port."""
+        dt.require_ecr_renew(self, "--leader-elect", "--heal-pods")
+        dep = self.get("deployment", "ecr-renew", "kube-system")
+        (c,) = dep["spec"]["template"]["spec"]["containers"]
+        token_file = aws.write_token_file(sub=SA_USER)
+        env = aws.env(web_identity=(aws.role_arn("ecr-renew-irsa"), token_file))
+        env.update(dt.container_env(c, pod, dep["metadata"]["namespace"]))
+        # The manifests' placeholder region, replaced by the fake's; no
+        # in-cluster folder here, the kubeconfig instead.
+        env.update({"AWS_REGION": aws.region, "ECR_RENEW_REGIONS": aws.region, "ECR_RENEW_LISTEN": "127.0.0.1:0",
+                    "KUBECONFIG": self.sa_kubeconfig, "ECR_RENEW_SERVICEACCOUNT_DIR": "/nonexistent"})
+        env.update(env_overrides)
+        run = dt.BackgroundRun(c["args"], env)
+        self.addCleanup(run.stop)
+        return run
+
+    def sa_requests(self, since: int = 0) -> list[dict]:
+        return [q for q in self.kube.requests() if q.get("user") == SA_USER and q["seq"] > since]
+
+    def assert_nothing_refused(self, since: int = 0) -> None:
+        refused = [(q["method"], q["path"], q["status"]) for q in self.sa_requests(since) if q["status"] in (401, 403)]
+        self.assertFalse(refused, "requests of the controller the applied RBAC refused")
+
+    def events(self, ns: str) -> list[dict]:
+        return json.loads(self.k("get", "events", "-n", ns, "-o", "json", check=True).stdout)["items"]
+
+
+class ApplyControllerToFakeKube(AppliedController, unittest.TestCase):
+    """The controller component (with the monitoring ones): its
+    ServiceAccount is checked for exactly the controller's rights, with
+    `kubectl auth can-i` and with the list and watch requests the
+    controller sends; then two copies of `ecr-renew run` elect a leader and
+    record Events with those rights alone."""
+
     def test_read_back_the_deployment(self):
         dep = self.get("deployment", "ecr-renew", "kube-system")
         self.assertIn("uid", dep["metadata"])
-        self.assertEqual(dep["spec"]["replicas"], 1)
+        self.assertEqual(dep["spec"]["replicas"], 2)
         self.assertEqual(dep["spec"]["selector"]["matchLabels"], CONTROLLER_SELECTOR)
         pod = dep["spec"]["template"]["spec"]
         self.assertEqual(pod["serviceAccountName"], "ecr-renew-sa")
@@ -724,15 +979,32 @@ class ApplyControllerToFakeKube(unittest.TestCase):
         self.assertEqual(c["readinessProbe"]["httpGet"]["path"], "/readyz")
         self.assertEqual(c["ports"][0]["name"], "http")
         proc = self.k("get", "deployments", "-n", "kube-system", check=True)
-        self.assertRegex(proc.stdout, r"ecr-renew\s+0/1")
+        self.assertRegex(proc.stdout, r"ecr-renew\s+0/2")
+        env = {e["name"]: e.get("valueFrom", e.get("value")) for e in c["env"]}
+        self.assertEqual(env["ECR_RENEW_LEADER_ELECT"], "true")
+        self.assertEqual(env["POD_NAME"], FIELD_REF("metadata.name"))
+        self.assertEqual(pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0][
+            "podAffinityTerm"]["topologyKey"], "kubernetes.io/hostname")
 
     def test_read_back_the_cluster_role_and_binding(self):
         role = self.get("clusterrole", "ecr-renew-controller")
         self.assertNotIn("namespace", role["metadata"])
-        self.assertEqual(len(role["rules"]), 3)
+        self.assertEqual(rule_table(role["rules"]), sorted(BASE_CONTROLLER_RULES))
         crb = self.get("clusterrolebinding", "ecr-renew-controller")
         self.assertEqual(crb["roleRef"]["name"], "ecr-renew-controller")
         self.assertEqual(crb["subjects"][0]["name"], "ecr-renew-sa")
+
+    def test_read_back_the_leader_election_role_and_binding(self):
+        role = self.get("role", "ecr-renew-leader-election", "kube-system")
+        self.assertEqual(rule_table(role["rules"]), sorted(LEASE_RULES))
+        rb = self.get("rolebinding", "ecr-renew-leader-election", "kube-system")
+        self.assertEqual(rb["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                         "name": "ecr-renew-leader-election"})
+        self.assertEqual(rb["subjects"], [{"kind": "ServiceAccount", "name": "ecr-renew-sa",
+                                           "namespace": "kube-system"}])
+        proc = self.k("get", "roles,rolebindings", "-n", "kube-system", check=True)
+        for kind in ("role", "rolebinding"):
+            self.assertRegex(proc.stdout, rf"(?m)^{kind}\.rbac\.authorization\.k8s\.io/ecr-renew-leader-election\s")
 
     def assert_service_reaches_the_controller(self, svc: dict, match_labels: dict, container_ports: list[dict]):
         """What a user checks on the metrics Service once it is applied: it got a cluster IP, it
@@ -807,20 +1079,21 @@ class ApplyControllerToFakeKube(unittest.TestCase):
         ports = [{td.camel(k): resolve(v) for k, v in p.items()} for p in tmpl["spec"][0]["container"][0]["port"]]
         self.assert_service_reaches_the_controller(svc, match_labels, ports)
 
-    def can(self, *args: str) -> bool:
-        proc = self.k("auth", "can-i", *args, kubeconfig=self.sa_kubeconfig)
-        self.assertIn(proc.stdout.strip(), ("yes", "no"), proc.stderr)
-        return proc.stdout.strip() == "yes"
-
     def test_rbac_gives_the_service_account_exactly_what_run_needs(self):
         secret = "secrets/ecr-registry-secret"
         allowed = [("list", "namespaces"), ("watch", "namespaces")]
         for verb in ("get", "list", "watch", "update", "patch"):
             allowed += [(verb, secret, "--all-namespaces"), (verb, secret, "-n", "team-a")]
         allowed += [("create", "secrets", "-n", "team-a"), ("create", "secrets", "-n", "runtime")]
-        for args in allowed:
-            with self.subTest(may=" ".join(args)):
-                self.assertTrue(self.can(*args), f"ecr-renew-sa cannot {' '.join(args)}")
+        # Events in every namespace, a new one too; the Lease by name, and
+        # creating it, in kube-system only.
+        for verb in ("create", "patch"):
+            allowed += [(verb, "events", "-n", "team-a"), (verb, "events", "-n", "kube-system"),
+                        (verb, "events", "--all-namespaces")]
+        allowed += [("get", "leases/ecr-renew", "-n", "kube-system"),
+                    ("update", "leases/ecr-renew", "-n", "kube-system"),
+                    ("create", "leases", "-n", "kube-system"),
+                    ("create", "leases.coordination.k8s.io", "-n", "kube-system")]
         refused = [("get", "namespaces/team-a"), ("create", "namespaces"), ("delete", "namespaces/team-a"),
                    ("update", "namespaces/team-a"),
                    ("patch", "namespaces/team-a"),
@@ -829,11 +1102,24 @@ class ApplyControllerToFakeKube(unittest.TestCase):
                    ("get", "secrets/some-other-secret", "-n", "team-a"),
                    ("update", "secrets/some-other-secret", "-n", "team-a"),
                    ("get", "configmaps", "-n", "team-a"), ("create", "serviceaccounts", "-n", "team-a"),
-                   ("patch", "serviceaccounts/default", "-n", "team-a"), ("create", "leases", "-n", "kube-system"),
-                   ("create", "events", "-n", "team-a")]
-        for args in refused:
-            with self.subTest(may_not=" ".join(args)):
-                self.assertFalse(self.can(*args), f"ecr-renew-sa may {' '.join(args)}")
+                   # ServiceAccounts and pods only with their components.
+                   ("patch", "serviceaccounts/default", "-n", "team-a"),
+                   ("get", "serviceaccounts/default", "-n", "team-a"),
+                   ("list", "serviceaccounts", "--all-namespaces"), ("watch", "serviceaccounts", "--all-namespaces"),
+                   ("list", "pods", "--all-namespaces"), ("watch", "pods", "-n", "team-a"),
+                   ("delete", "pods", "-n", "team-a"),
+                   # The Lease: no other name, no other namespace, no delete, list or watch.
+                   ("get", "leases/other", "-n", "kube-system"), ("update", "leases/other", "-n", "kube-system"),
+                   ("delete", "leases/ecr-renew", "-n", "kube-system"),
+                   ("patch", "leases/ecr-renew", "-n", "kube-system"),
+                   ("list", "leases", "-n", "kube-system"), ("watch", "leases", "-n", "kube-system"),
+                   ("create", "leases", "-n", "team-a"), ("get", "leases/ecr-renew", "-n", "team-a"),
+                   ("update", "leases/ecr-renew", "-n", "default"), ("create", "leases", "--all-namespaces"),
+                   # Events: write only.
+                   ("get", "events", "-n", "team-a"), ("list", "events", "--all-namespaces"),
+                   ("update", "events", "-n", "team-a"), ("delete", "events", "-n", "team-a"),
+                   ("create", "events.events.k8s.io", "-n", "team-a")]
+        self.assert_may(allowed, refused)
 
     def test_the_controllers_requests_are_authorised(self):
         # The requests `run` sends, as the ServiceAccount: the list and watch
@@ -871,6 +1157,135 @@ class ApplyControllerToFakeKube(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:300])
         r = self.kube.api("DELETE", "/api/v1/namespaces/team-b/secrets/ecr-registry-secret", user=SA_USER)
         self.assertEqual(r.status, 403, r.body[:300])
+
+    def test_two_replicas_elect_a_leader_with_these_rights(self):
+        """`ecr-renew run` as the Deployment's two replicas run it, with only
+        the applied rights: one takes the Lease and writes (the Secret and
+        its Event), the other stands by ready, and takes over once the
+        leader stops (it gives the Lease up on SIGTERM). No request of
+        either is refused."""
+        for mod in ("moto", "boto3"):
+            if not dt.python_module_available(mod):
+                self.skipTest(f"python module {mod} is missing (the AWS fake needs it)")
+        aws_h = dt.load_harness("aws")
+        self.kube.create_namespace("team-e2e")
+        self.addCleanup(self.kube.delete_namespace, "team-e2e")
+        self.k("delete", "secret", "ecr-registry-secret", "-n", "runtime", "--ignore-not-found")
+        since = self.kube.requests()[-1]["seq"]
+        with aws_h.FakeAws() as aws:
+            a = self.start_controller("ecr-renew-7d9f8-aaaaa", aws, ECR_RENEW_NAMESPACES="runtime,team-e2e")
+            a.wait_for_log("became leader")
+            a.wait_for_log("first pass done")
+            b = self.start_controller("ecr-renew-7d9f8-bbbbb", aws, ECR_RENEW_NAMESPACES="runtime,team-e2e")
+            b.wait_for_log("controller started")
+            lease = self.kube.get_object("Lease", "kube-system", "ecr-renew")
+            self.assertTrue(lease["spec"]["holderIdentity"].startswith("ecr-renew-7d9f8-aaaaa"), lease["spec"])
+            for ns in ("runtime", "team-e2e"):
+                self.assertIsNotNone(self.kube.get_object("Secret", ns, "ecr-registry-secret"), ns)
+                created = [e for e in self.events(ns) if e["reason"] == "SecretCreated"]
+                self.assertEqual(len(created), 1, ns)
+                self.assertEqual((created[0]["involvedObject"]["kind"], created[0]["involvedObject"]["name"]),
+                                 ("Secret", "ecr-registry-secret"))
+            # What the guide tells operators to type.
+            proc = self.k("get", "events", "-A", "--field-selector", "source=ecr-renew", check=True)
+            self.assertEqual(len(re.findall(r"(?m)\bSecretCreated\b", proc.stdout)), 2, proc.stdout)
+            proc = self.k("get", "events", "-n", "runtime", "--field-selector",
+                          "reason=SecretCreated,involvedObject.name=ecr-registry-secret", "-o", "name", check=True)
+            self.assertEqual(len(proc.stdout.split()), 1, proc.stdout)
+            proc = self.k("get", "lease", "ecr-renew", "-n", "kube-system", check=True)
+            self.assertIn("ecr-renew-7d9f8-aaaaa", proc.stdout)
+            self.assertEqual(a.stop(), 0)
+            b.wait_for_log("became leader", timeout=15)
+            holder = self.kube.get_object("Lease", "kube-system", "ecr-renew")["spec"]["holderIdentity"]
+            self.assertTrue(holder.startswith("ecr-renew-7d9f8-bbbbb"), holder)
+            self.assertEqual(b.stop(), 0)
+        paths = {q["path"] for q in self.sa_requests(since)}
+        self.assertIn("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/ecr-renew", paths)
+        self.assertTrue([p for p in paths if p.endswith("/events")], paths)
+        self.assertFalse([p for p in paths if "/serviceaccounts" in p or "/pods" in p], "options that are off")
+        self.assert_nothing_refused(since)
+
+
+class ApplyControllerOptionsToFakeKube(AppliedController, unittest.TestCase):
+    """The controller with components/service-accounts and
+    components/heal-pods: exactly their extra rights, and `ecr-renew run`
+    with the Deployment's environment and those rights alone patches the
+    default ServiceAccount and heals a pod created before it had the
+    Secret, with no request refused."""
+
+    OVERLAY = {"monitoring": False, "service_accounts": True, "heal_pods": True}
+
+    def test_read_back_the_cluster_role(self):
+        role = self.get("clusterrole", "ecr-renew-controller")
+        self.assertEqual(rule_table(role["rules"]), sorted(BASE_CONTROLLER_RULES + SA_RULES + HEAL_RULES))
+        dep = self.get("deployment", "ecr-renew", "kube-system")
+        env = {e["name"]: e.get("value") for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual((env["ECR_RENEW_SERVICE_ACCOUNTS"], env["ECR_RENEW_HEAL_PODS"]), ("default", "true"))
+
+    def test_rbac_gives_what_the_options_need(self):
+        allowed = []
+        for ns in (("-n", "team-a"), ("--all-namespaces",)):
+            allowed += [("patch", "serviceaccounts/default", *ns), ("get", "serviceaccounts/default", *ns),
+                        ("list", "serviceaccounts", *ns), ("watch", "serviceaccounts", *ns),
+                        ("get", "serviceaccounts/builder", *ns),
+                        ("list", "pods", *ns), ("watch", "pods", *ns), ("delete", "pods", *ns),
+                        ("delete", "pods/web-5d8f9-x2k7q", *ns)]
+        refused = [("patch", "serviceaccounts/builder", "-n", "team-a"),
+                   ("update", "serviceaccounts/default", "-n", "team-a"),
+                   ("create", "serviceaccounts", "-n", "team-a"), ("delete", "serviceaccounts/default", "-n", "team-a"),
+                   ("get", "pods/web", "-n", "team-a"), ("create", "pods", "-n", "team-a"),
+                   ("update", "pods/web", "-n", "team-a"), ("patch", "pods/web", "-n", "team-a"),
+                   ("deletecollection", "pods", "-n", "team-a"), ("create", "pods/eviction", "-n", "team-a"),
+                   ("get", "pods/log", "-n", "team-a"), ("create", "pods/exec", "-n", "team-a"),
+                   ("delete", "deployments", "-n", "team-a"), ("delete", "replicasets", "-n", "team-a"),
+                   ("delete", "secrets/ecr-registry-secret", "-n", "team-a")]
+        self.assert_may(allowed, refused)
+
+    def test_service_accounts_alone_list_by_name(self):
+        # With components/service-accounts alone the rule is limited to
+        # `default`: the controller then lists and watches with its name as a
+        # field selector, which is allowed; the whole collection is not.
+        # (Here heal-pods' rule allows that too, so check the rule alone.)
+        with dt.irsa_overlay_with_controller(monitoring=False, service_accounts=True) as overlay:
+            role = dt.find(dt.kustomize(overlay), "ClusterRole")
+        (rule,) = [r for r in role["rules"] if r["resources"] == ["serviceaccounts"]]
+        self.assertEqual(rule["resourceNames"], ["default"])
+        self.assertLessEqual({"list", "watch"}, set(rule["verbs"]))
+
+    def test_the_controller_heals_and_patches_with_these_rights(self):
+        for mod in ("moto", "boto3"):
+            if not dt.python_module_available(mod):
+                self.skipTest(f"python module {mod} is missing (the AWS fake needs it)")
+        aws_h = dt.load_harness("aws")
+        self.kube.configure(recreateOwnedPods=True)
+        self.addCleanup(self.kube.configure, recreateOwnedPods=False)
+        since = self.kube.requests()[-1]["seq"] if self.kube.requests() else 0
+        with aws_h.FakeAws() as aws:
+            # A pod made before `default` had the Secret, stuck pulling from
+            # our registry, owned by a ReplicaSet; and a bare one.
+            image = aws.registry_host() + "/app:1"
+            for name, owner in (("web-5d8f9-x2k7q", "ReplicaSet"), ("bare", None)):
+                self.kube.create_pod("runtime", name, image=image, owner_kind=owner, owner_name="web-5d8f9")
+                self.kube.set_pod_waiting("runtime", name, "ImagePullBackOff")
+            run = self.start_controller("ecr-renew-7d9f8-aaaaa", aws)
+            run.wait_for_log("became leader")
+            run.wait_for_log("pod deleted so its owner makes it again")
+            sa = self.kube.service_account("runtime", "default")
+            self.assertIn({"name": "ecr-registry-secret"}, sa.get("imagePullSecrets", []))
+            pods = {p["metadata"]["name"]: p for p in self.kube.objects("Pod", "runtime")}
+            self.assertIn("bare", pods)
+            self.assertNotIn("web-5d8f9-x2k7q", pods)
+            again = [p for n, p in pods.items() if n.startswith("web-5d8f9")]
+            self.assertEqual(len(again), 1)
+            self.assertIn({"name": "ecr-registry-secret"}, again[0]["spec"].get("imagePullSecrets", []))
+            reasons = {e["reason"] for e in self.events("runtime")}
+            self.assertLessEqual({"SecretCreated", "PodHealed"}, reasons)
+            self.assertEqual(run.stop(), 0)
+        deletes = [q for q in self.sa_requests(since) if q["method"] == "DELETE"]
+        self.assertEqual([(q["path"].rsplit("/", 1)[1], q["status"]) for q in deletes], [("web-5d8f9-x2k7q", 200)])
+        self.assertTrue([q for q in self.sa_requests(since)
+                         if q["method"] == "PATCH" and "/serviceaccounts/" in q["path"]])
+        self.assert_nothing_refused(since)
 
 
 if __name__ == "__main__":

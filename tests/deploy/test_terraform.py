@@ -141,6 +141,11 @@ GOOD = {
     "service_monitor_enabled": True,
     "prometheus_rule_enabled": True,
     "monitoring_labels": {"release": "kube-prometheus-stack"},
+    "controller_replicas": 3,
+    "service_accounts": ["default", "builder.ci", "*"],
+    "annotated_service_accounts": True,
+    "heal_pods": True,
+    "heal_rate": 600,
 }
 
 # (variable, bad value, fragment of our error message)
@@ -195,6 +200,19 @@ BAD = [
     ("listen_port", 8080.5, "1024 to 65535"),
     ("controller_resources", {"limits": {"gpu": "1"}}, "controller_resources.requests"),
     ("monitoring_labels", {"release": "a b"}, "monitoring_labels keys"),
+    ("controller_replicas", 0, "controller_replicas must be a whole number from 1 to 10"),
+    ("controller_replicas", 11, "controller_replicas must be a whole number from 1 to 10"),
+    ("controller_replicas", 1.5, "controller_replicas must be a whole number from 1 to 10"),
+    ("service_accounts", ["default", "Default"], "service_accounts entry"),
+    ("service_accounts", ["team_a"], "service_accounts entry"),
+    ("service_accounts", ["a..b"], "service_accounts entry"),
+    ("service_accounts", ["-x"], "service_accounts entry"),
+    ("service_accounts", ["team-*"], "service_accounts entry"),
+    ("service_accounts", [""], "service_accounts entry"),
+    ("service_accounts", ["a" * 254], "service_accounts entry"),
+    ("heal_rate", 0, "heal_rate must be a whole number of pods a minute from 1 to 600"),
+    ("heal_rate", 601, "heal_rate must be a whole number of pods a minute from 1 to 600"),
+    ("heal_rate", 2.5, "heal_rate must be a whole number of pods a minute from 1 to 600"),
 ]
 
 
@@ -244,6 +262,14 @@ class VariableValidation(unittest.TestCase):
         self.assertIn('schedule = "0 */8 * * *"', proc.stdout)
         self.assertIn('mode     = "cronjob"', proc.stdout)
 
+    def test_boundaries_are_accepted(self):
+        for values in ({"controller_replicas": 1}, {"controller_replicas": 10}, {"heal_rate": 1},
+                       {"service_accounts": ["*"]}, {"service_accounts": ["a", "a.b-c", "x" * 253]},
+                       {"service_accounts": []}):
+            with self.subTest(**{k: str(v)[:40] for k, v in values.items()}):
+                proc = self._plan(dict(GOOD, **values))
+                self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
+
     def test_globs_pass_the_variable_checks(self):
         # Refused later, in mode cronjob only (see CronJobPrecondition).
         proc = self._plan(dict(GOOD, mode="cronjob", ecr_secret_namespaces=["team-*", "*", "a?c"]))
@@ -265,10 +291,11 @@ class VariableValidation(unittest.TestCase):
 
 
 class CronJobPrecondition(unittest.TestCase):
-    """The precondition of kubernetes_cron_job_v1.renewal (globs in
-    ecr_secret_namespaces need mode = "controller"), evaluated by terraform:
-    modules/kubernetes/variables.tf plus an output carrying the same
-    precondition, read from main.tf with hcl2json. No provider needed."""
+    """The preconditions of kubernetes_cron_job_v1.renewal (globs in
+    ecr_secret_namespaces, and heal_pods, need mode = "controller"),
+    evaluated by terraform: modules/kubernetes/variables.tf plus an output
+    carrying the same preconditions, read from main.tf with hcl2json. No
+    provider needed."""
 
     @classmethod
     def setUpClass(cls):
@@ -291,15 +318,19 @@ class CronJobPrecondition(unittest.TestCase):
         if not os.path.exists(os.path.join(self.tmp, "variables.tf")):
             main = os.path.join(module, "main.tf")
             body = dt.hcl2json(main)[main]["resource"]["kubernetes_cron_job_v1"]["renewal"][0]
-            (pre,) = body["lifecycle"][0]["precondition"]
-            condition = pre["condition"]
-            self.assertTrue(condition.startswith("${") and condition.endswith("}"), condition)
-            self.assertNotIn("local.", condition, "the precondition must use variables only")
+            pres = body["lifecycle"][0]["precondition"]
+            self.assertEqual(len(pres), 2)
             shutil.copy(os.path.join(module, "variables.tf"), self.tmp)
             with open(os.path.join(self.tmp, "check.tf"), "w", encoding="utf-8") as fh:
-                fh.write('output "checked" {\n  value = var.mode\n\n  precondition {\n'
-                         f'    condition     = var.mode != "cronjob" || ({condition[2:-1]})\n'
-                         f'    error_message = {json.dumps(pre["error_message"])}\n  }}\n}}\n')
+                fh.write('output "checked" {\n  value = var.mode\n')
+                for pre in pres:
+                    condition = pre["condition"]
+                    self.assertTrue(condition.startswith("${") and condition.endswith("}"), condition)
+                    self.assertNotIn("local.", condition, "the precondition must use variables only")
+                    fh.write('\n  precondition {\n'
+                             f'    condition     = var.mode != "cronjob" || ({condition[2:-1]})\n'
+                             f'    error_message = {json.dumps(pre["error_message"])}\n  }}\n')
+                fh.write("}\n")
             init = self.ws.run(self.tmp, "init", "-input=false", "-no-color", "-backend=false")
             self.assertEqual(init.returncode, 0, dt.tf_output(init))
 
@@ -325,6 +356,17 @@ class CronJobPrecondition(unittest.TestCase):
                 self.assertNotEqual(proc.returncode, 0, dt.tf_output(proc))
                 out = re.sub(r"\s+", " ", proc.stderr)
                 self.assertIn('need mode = "controller"', out, dt.tf_output(proc))
+
+    def test_heal_pods_needs_mode_controller(self):
+        proc = self.plan(mode="controller", heal_pods=True, service_accounts=["default"])
+        self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
+        proc = self.plan(mode="cronjob", heal_pods=False, service_accounts=["default"], heal_rate=5)
+        self.assertEqual(proc.returncode, 0, dt.tf_output(proc))
+        proc = self.plan(mode="cronjob", heal_pods=True)
+        self.assertNotEqual(proc.returncode, 0, dt.tf_output(proc))
+        out = re.sub(r"\s+", " ", proc.stderr)
+        self.assertIn('heal_pods needs mode = "controller"', out, dt.tf_output(proc))
+        self.assertNotIn("Globs in ecr_secret_namespaces", out)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-# The whole module in mode controller: `ecr-renew run` keeps the pull Secret
-# in every namespace whose name starts with team- (now and later ones),
-# except the sandboxes, with a ServiceMonitor and the alerts for a
-# kube-prometheus-stack installed as release "monitoring". Terraform talks
+# The whole module in mode controller: `ecr-renew run` (two replicas with
+# leader election) keeps the pull Secret in every namespace whose name
+# starts with team- (now and later ones), except the sandboxes, adds it to
+# each one's default ServiceAccount, with a ServiceMonitor and the alerts for
+# a kube-prometheus-stack installed as release "monitoring". Terraform talks
 # to the cluster with a token from aws_eks_cluster_auth: neither the AWS CLI
 # nor kubectl is needed where it runs. The Prometheus operator's CRDs must
 # exist before terraform plan.
@@ -42,6 +43,12 @@ module "ecr_renew" {
 
   image_repository = var.image_repository
   image_tag        = var.image_tag
+
+  # Pods that name no imagePullSecrets pull with the Secret too. heal_pods
+  # would also delete the pods created before their account had it (rights:
+  # delete on pods in every namespace).
+  service_accounts = ["default"]
+  # heal_pods      = true
 
   service_monitor_enabled = true
   prometheus_rule_enabled = true

@@ -6,65 +6,16 @@
 # Secret fresh, and a one-off Job so the Secret exists when `terraform apply`
 # returns.
 #
-# mode = "controller": a Deployment running `ecr-renew run`, the ClusterRole
-# it needs, a Service for its metrics and, optionally, a ServiceMonitor and a
-# PrometheusRule. Apply waits for the Deployment to become ready instead of
-# running the one-off Job.
+# mode = "controller": a Deployment running `ecr-renew run` (controller_replicas
+# replicas, leader election always on), the ClusterRole it needs, the Role for
+# its Lease, a PodDisruptionBudget, a Service for its metrics and,
+# optionally, a ServiceMonitor and a PrometheusRule. Apply waits for the
+# Deployment to become ready instead of running the one-off Job.
 #
 # The objects mirror deploy/kubernetes/base and, for the controller,
-# deploy/kubernetes/components/{controller,service-monitor,prometheus-rule};
-# tests/deploy/test_drift.py checks that both say the same.
-
-locals {
-  # The job runs here, under this ServiceAccount; the IAM trust policy
-  # names exactly system:serviceaccount:kube-system:ecr-renew-sa.
-  job_namespace        = "kube-system"
-  service_account_name = "ecr-renew-sa"
-
-  namespaces = distinct(concat([var.ecr_secret_namespace], var.ecr_secret_namespaces))
-
-  cronjob    = var.mode == "cronjob"
-  controller = var.mode == "controller"
-  # The controller's ClusterRole covers every namespace; only sync needs a
-  # Role in each.
-  role_namespaces = local.cronjob ? local.namespaces : []
-  regions         = distinct(concat([var.aws_region], var.ecr_extra_regions))
-
-  image = (var.image_digest != null
-    ? "${var.image_repository}@${var.image_digest}"
-  : "${var.image_repository}:${var.image_tag}")
-
-  labels = merge(var.labels, {
-    "app.kubernetes.io/name"       = "ecr-renew"
-    "app.kubernetes.io/managed-by" = "terraform"
-  })
-  pod_labels = merge(var.pod_labels, local.labels, {
-    "app.kubernetes.io/component" = "renewal"
-  })
-
-  # The Deployment's selector (immutable) and what the Service and the
-  # ServiceMonitor select by: never the renewal Jobs' pods.
-  controller_selector = {
-    "app.kubernetes.io/name"      = "ecr-renew"
-    "app.kubernetes.io/component" = "controller"
-  }
-  controller_labels     = merge(local.labels, local.controller_selector)
-  controller_pod_labels = merge(var.pod_labels, local.labels, local.controller_selector)
-  monitoring_labels     = merge(var.monitoring_labels, local.labels)
-
-  # Everything that changes what the one-off Job would write. A change gives
-  # the Job a new name, so Terraform replaces it and it runs again; without
-  # one the finished Job stays and nothing re-runs.
-  initial_job_inputs = {
-    image        = local.image
-    namespaces   = local.namespaces
-    secret_name  = var.ecr_secret_name
-    regions      = local.regions
-    registry_ids = var.ecr_registry_ids
-    role_arn     = var.role_arn
-  }
-  initial_job_name = "ecr-secret-initial-${substr(sha256(jsonencode(local.initial_job_inputs)), 0, 8)}"
-}
+# deploy/kubernetes/components/{controller,service-monitor,prometheus-rule,
+# service-accounts,heal-pods}; tests/deploy/test_drift.py checks that both say
+# the same. The locals, RBAC rules included, are in locals.tf.
 
 resource "kubernetes_namespace_v1" "target" {
   count = var.ecr_create_namespace ? 1 : 0
@@ -97,7 +48,8 @@ resource "kubernetes_service_account_v1" "this" {
 
 # `ecr-renew sync` reads and replaces one Secret by name and creates it when
 # it is missing. RBAC cannot limit create by name, so create is a rule of its
-# own; get and update only reach the pull Secret. No delete, patch or list.
+# own; get and update only reach the pull Secret. No delete, patch or list
+# of Secrets. With service_accounts, the named ServiceAccounts too.
 resource "kubernetes_role_v1" "secrets" {
   for_each = toset(local.role_namespaces)
 
@@ -118,6 +70,19 @@ resource "kubernetes_role_v1" "secrets" {
     resources      = ["secrets"]
     resource_names = [var.ecr_secret_name]
     verbs          = ["get", "update"]
+  }
+
+  # service_accounts, annotated_service_accounts: get and patch on the named
+  # accounts (list too, on all of them, for "*" or the annotation).
+  dynamic "rule" {
+    for_each = local.sync_account_rules
+
+    content {
+      api_groups     = rule.value.api_groups
+      resources      = rule.value.resources
+      resource_names = length(rule.value.resource_names) > 0 ? rule.value.resource_names : null
+      verbs          = rule.value.verbs
+    }
   }
 
   depends_on = [kubernetes_namespace_v1.target]
@@ -310,6 +275,15 @@ resource "kubernetes_cron_job_v1" "renewal" {
                 name  = "ECR_RENEW_LOG_LEVEL"
                 value = var.log_level
               }
+              # Only when set, so that an installation without them plans no change.
+              dynamic "env" {
+                for_each = local.sync_account_env
+
+                content {
+                  name  = env.key
+                  value = env.value
+                }
+              }
 
               resources {
                 requests = var.resources.requests
@@ -340,6 +314,12 @@ resource "kubernetes_cron_job_v1" "renewal" {
     precondition {
       condition     = alltrue([for ns in concat([var.ecr_secret_namespace], var.ecr_secret_namespaces) : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns))])
       error_message = "Globs in ecr_secret_namespaces (such as team-* or *) need mode = \"controller\": in mode cronjob every namespace gets a Role of its own, so each entry must be a namespace name."
+    }
+
+    # Only the controller watches pods; sync runs for seconds every 8 hours.
+    precondition {
+      condition     = !var.heal_pods
+      error_message = "heal_pods needs mode = \"controller\": only the controller (ecr-renew run) watches pods and deletes the stuck ones; ecr-renew sync runs for a few seconds every 8 hours."
     }
   }
 
@@ -493,6 +473,15 @@ resource "kubernetes_job_v1" "initial" {
             name  = "ECR_RENEW_LOG_LEVEL"
             value = var.log_level
           }
+          # Only when set, so that an installation without them plans no change.
+          dynamic "env" {
+            for_each = local.sync_account_env
+
+            content {
+              name  = env.key
+              value = env.value
+            }
+          }
 
           resources {
             requests = var.resources.requests
@@ -532,8 +521,12 @@ resource "kubernetes_job_v1" "initial" {
 # reads a single namespace, so no get); the pull Secret by name for get, list,
 # watch, update and patch (it lists and watches with
 # fieldSelector=metadata.name=<name>, which RBAC authorises as a request for
-# that name); and create, which RBAC cannot limit by name. No delete, no
-# namespaces create. It replaces the Roles of mode cronjob.
+# that name); create, which RBAC cannot limit by name; and events create and
+# patch (its Events on the Secrets, their namespaces and its own Pod). No
+# delete of Secrets, no namespaces create. It replaces the Roles of mode
+# cronjob. The Lease has a Role of its own (leader_election, below).
+# service_accounts, annotated_service_accounts and heal_pods add the rules
+# of local.controller_extra_rules (locals.tf), only when set.
 resource "kubernetes_cluster_role_v1" "controller" {
   count = local.controller ? 1 : 0
 
@@ -560,6 +553,23 @@ resource "kubernetes_cluster_role_v1" "controller" {
     resource_names = [var.ecr_secret_name]
     verbs          = ["get", "list", "watch", "update", "patch"]
   }
+
+  rule {
+    api_groups = [""]
+    resources  = ["events"]
+    verbs      = ["create", "patch"]
+  }
+
+  dynamic "rule" {
+    for_each = local.controller_extra_rules
+
+    content {
+      api_groups     = rule.value.api_groups
+      resources      = rule.value.resources
+      resource_names = length(rule.value.resource_names) > 0 ? rule.value.resource_names : null
+      verbs          = rule.value.verbs
+    }
+  }
 }
 
 resource "kubernetes_cluster_role_binding_v1" "controller" {
@@ -583,10 +593,62 @@ resource "kubernetes_cluster_role_binding_v1" "controller" {
   }
 }
 
-# One replica: leader election is not there yet. A rollout starts the new pod
-# first and stops the old one once the new one is ready, so a controller is
-# serving throughout. With create_initial_secret, apply waits for the
-# rollout: the controller is ready once every selected namespace holds a
+# Leader election on the Lease kube-system/ecr-renew, as client-go's: get
+# and update it by name, create it (RBAC cannot limit create by name). In
+# the Lease's namespace only.
+resource "kubernetes_role_v1" "leader_election" {
+  count = local.controller ? 1 : 0
+
+  metadata {
+    name      = "ecr-renew-leader-election"
+    namespace = local.job_namespace
+    labels    = local.labels
+  }
+
+  rule {
+    api_groups = ["coordination.k8s.io"]
+    resources  = ["leases"]
+    verbs      = ["create"]
+  }
+
+  rule {
+    api_groups     = ["coordination.k8s.io"]
+    resources      = ["leases"]
+    resource_names = [local.lease_name]
+    verbs          = ["get", "update"]
+  }
+}
+
+resource "kubernetes_role_binding_v1" "leader_election" {
+  count = local.controller ? 1 : 0
+
+  metadata {
+    name      = "ecr-renew-leader-election"
+    namespace = local.job_namespace
+    labels    = local.labels
+  }
+
+  role_ref {
+    api_group = "rbac.authorization.k8s.io"
+    kind      = "Role"
+    name      = kubernetes_role_v1.leader_election[0].metadata[0].name
+  }
+
+  subject {
+    kind      = "ServiceAccount"
+    name      = kubernetes_service_account_v1.this.metadata[0].name
+    namespace = local.job_namespace
+  }
+}
+
+# controller_replicas pods (2 by default) with leader election: only the
+# holder of the Lease writes, a standby takes over within about 17 s of its
+# death and 2-5 s after its SIGTERM. They prefer different nodes, and the
+# PodDisruptionBudget lets a drain take one at a time. A rollout starts a new
+# pod first and stops an old one once the new one is ready, so a controller
+# is serving throughout. With create_initial_secret, apply waits for the
+# rollout, which is done only when every replica is ready: a standby once its
+# lists and tokens are in, the leader once every selected namespace holds a
 # valid Secret, which is what the one-off Job guarantees in mode cronjob.
 resource "kubernetes_deployment_v1" "controller" {
   count = local.controller ? 1 : 0
@@ -598,7 +660,7 @@ resource "kubernetes_deployment_v1" "controller" {
   }
 
   spec {
-    replicas = 1
+    replicas = var.controller_replicas
 
     selector {
       match_labels = local.controller_selector
@@ -663,13 +725,14 @@ resource "kubernetes_deployment_v1" "controller" {
           }
         }
 
-        dynamic "affinity" {
-          for_each = length(var.node_affinity.required_terms) + length(var.node_affinity.preferred_terms) > 0 ? [var.node_affinity] : []
+        affinity {
+          # node_affinity as for the jobs.
+          dynamic "node_affinity" {
+            for_each = length(var.node_affinity.required_terms) + length(var.node_affinity.preferred_terms) > 0 ? [var.node_affinity] : []
 
-          content {
-            node_affinity {
+            content {
               dynamic "required_during_scheduling_ignored_during_execution" {
-                for_each = length(affinity.value.required_terms) > 0 ? [affinity.value.required_terms] : []
+                for_each = length(node_affinity.value.required_terms) > 0 ? [node_affinity.value.required_terms] : []
 
                 content {
                   dynamic "node_selector_term" {
@@ -691,7 +754,7 @@ resource "kubernetes_deployment_v1" "controller" {
               }
 
               dynamic "preferred_during_scheduling_ignored_during_execution" {
-                for_each = affinity.value.preferred_terms
+                for_each = node_affinity.value.preferred_terms
 
                 content {
                   weight = preferred_during_scheduling_ignored_during_execution.value.weight
@@ -707,6 +770,23 @@ resource "kubernetes_deployment_v1" "controller" {
                       }
                     }
                   }
+                }
+              }
+            }
+          }
+
+          # The replicas on different nodes when the cluster has them, so
+          # losing a node leaves a standby. Preferred, not required: a
+          # one-node cluster, or a rollout's extra pod, still gets scheduled.
+          pod_anti_affinity {
+            preferred_during_scheduling_ignored_during_execution {
+              weight = 100
+
+              pod_affinity_term {
+                topology_key = "kubernetes.io/hostname"
+
+                label_selector {
+                  match_labels = local.controller_selector
                 }
               }
             }
@@ -765,6 +845,65 @@ resource "kubernetes_deployment_v1" "controller" {
             name  = "ECR_RENEW_LOG_LEVEL"
             value = var.log_level
           }
+          # Only the holder of the Lease writes (Secrets, ServiceAccounts,
+          # Events, pod deletions); the others stand by.
+          env {
+            name  = "ECR_RENEW_LEADER_ELECT"
+            value = "true"
+          }
+          env {
+            name  = "ECR_RENEW_LEASE_NAME"
+            value = local.lease_name
+          }
+          # The pod's own namespace, where the Role for the Lease is.
+          env {
+            name = "ECR_RENEW_LEASE_NAMESPACE"
+
+            value_from {
+              field_ref {
+                api_version = "v1"
+                field_path  = "metadata.namespace"
+              }
+            }
+          }
+          # The identity in the Lease (plus a random suffix), and the Pod
+          # that TokenRenewalFailed Events are recorded on.
+          env {
+            name = "POD_NAME"
+
+            value_from {
+              field_ref {
+                api_version = "v1"
+                field_path  = "metadata.name"
+              }
+            }
+          }
+          env {
+            name = "POD_NAMESPACE"
+
+            value_from {
+              field_ref {
+                api_version = "v1"
+                field_path  = "metadata.namespace"
+              }
+            }
+          }
+          env {
+            name  = "ECR_RENEW_SERVICE_ACCOUNTS"
+            value = join(",", var.service_accounts)
+          }
+          env {
+            name  = "ECR_RENEW_ANNOTATED_SERVICE_ACCOUNTS"
+            value = tostring(var.annotated_service_accounts)
+          }
+          env {
+            name  = "ECR_RENEW_HEAL_PODS"
+            value = tostring(var.heal_pods)
+          }
+          env {
+            name  = "ECR_RENEW_HEAL_RATE"
+            value = tostring(var.heal_rate)
+          }
 
           liveness_probe {
             http_get {
@@ -777,8 +916,9 @@ resource "kubernetes_deployment_v1" "controller" {
             failure_threshold = 3
           }
 
-          # Ready once the first full pass is done and every selected
-          # namespace holds a valid Secret.
+          # The leader is ready once the first full pass is done and every
+          # selected namespace holds a valid Secret; a standby once its
+          # lists and tokens are in.
           readiness_probe {
             http_get {
               path = "/readyz"
@@ -818,7 +958,30 @@ resource "kubernetes_deployment_v1" "controller" {
     update = var.initial_secret_timeout
   }
 
-  depends_on = [kubernetes_cluster_role_binding_v1.controller]
+  depends_on = [kubernetes_cluster_role_binding_v1.controller, kubernetes_role_binding_v1.leader_election]
+}
+
+# A drain (or any eviction) takes at most one controller pod at a time.
+# maxUnavailable rather than minAvailable = 1: with one replica (or one pod
+# stuck Pending) minAvailable = 1 would block every drain for ever, while
+# maxUnavailable = 1 still lets the last pod go; a few minutes without the
+# controller cost nothing, the Secrets stay valid for hours.
+resource "kubernetes_pod_disruption_budget_v1" "controller" {
+  count = local.controller ? 1 : 0
+
+  metadata {
+    name      = "ecr-renew"
+    namespace = local.job_namespace
+    labels    = local.controller_labels
+  }
+
+  spec {
+    max_unavailable = "1"
+
+    selector {
+      match_labels = local.controller_selector
+    }
+  }
 }
 
 # For Prometheus. Not-ready pods are published too, so a controller that
