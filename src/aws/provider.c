@@ -55,7 +55,7 @@ static void not_applicable(struct outcome *o, const char *fmt, ...)
 /* --- web identity (shared by the environment and profile forms) ------- */
 
 static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
-                                 const char *token_file,
+                                 const char *token_file, const char *token_text,
                                  const char *session_name,
                                  struct aws_credentials *out,
                                  struct er_error *err)
@@ -73,9 +73,12 @@ static enum er_code web_identity(struct aws_provider *p, const char *role_arn,
                       "web identity needs a region for the regional STS "
                       "endpoint: pass --region or set AWS_REGION");
     /* The token file is re-read on every refresh: kubelet rotates it. */
-    if ((rc = file_read_token(token_file, "web identity token file",
-                              WEB_TOKEN_CAP, &token, err)) != ER_OK ||
-        (rc = aws_sts_endpoint(p->s, p->region, &endpoint, err)) != ER_OK)
+    if (token_text)
+        token = xstrdup(token_text);
+    else if ((rc = file_read_token(token_file, "web identity token file",
+                                   WEB_TOKEN_CAP, &token, err)) != ER_OK)
+        goto out;
+    if ((rc = aws_sts_endpoint(p->s, p->region, &endpoint, err)) != ER_OK)
         goto out;
     a.endpoint = endpoint;
     rc = sts_assume_role_with_web_identity(p->c, &a, token, out, err);
@@ -123,6 +126,11 @@ static enum er_code from_web_identity_env(struct aws_provider *p,
 {
     const struct aws_settings *s = p->s;
 
+    if (s->role_arn && s->web_identity_token) {
+        o->applies = true;
+        return web_identity(p, s->role_arn, NULL, s->web_identity_token,
+                            s->role_session_name, out, err);
+    }
     if (!s->role_arn || !s->web_identity_token_file) {
         not_applicable(o, "%s",
                        s->role_arn ? "AWS_ROLE_ARN is set but "
@@ -135,7 +143,7 @@ static enum er_code from_web_identity_env(struct aws_provider *p,
         return ER_OK;
     }
     o->applies = true;
-    return web_identity(p, s->role_arn, s->web_identity_token_file,
+    return web_identity(p, s->role_arn, s->web_identity_token_file, NULL,
                         s->role_session_name, out, err);
 }
 
@@ -342,7 +350,8 @@ static enum er_code assume_profile_role(struct aws_provider *p,
     enum er_code rc;
 
     if (token_file)
-        return web_identity(p, role, token_file, a.session_name, out, err);
+        return web_identity(p, role, token_file, NULL, a.session_name, out,
+                            err);
     if ((rc = source_credentials(p, name, depth, &source, err)) != ER_OK)
         return rc;
     if ((rc = aws_credentials_check(&source, "source credentials", ER_CONFIG,

@@ -143,5 +143,7 @@ void aws_settings_free(struct aws_settings *s)
     wipe_free_str(s->secret_access_key);
     wipe_free_str(s->session_token);
     wipe_free_str(s->container_auth_token);
+    wipe_free_str(s->web_identity_token);
     s->secret_access_key = s->session_token = s->container_auth_token = NULL;
+    s->web_identity_token = NULL;
 }

@@ -28,6 +28,8 @@ struct aws_settings {
     /* Web identity (IRSA) */
     char *role_arn;
     char *web_identity_token_file;
+    char *web_identity_token; /* secret: given in memory (the kubelet's
+                               * ServiceAccount token), instead of the file */
     char *role_session_name;
 
     /* Shared files */
