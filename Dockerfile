@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# ecr-renew container image: one static binary and a CA bundle, nothing else.
+# ecr-renew container image: one static binary and the CAs (a hashed
+# directory and the bundle), nothing else.
 #
 #   docker build -t ecr-renew:0.1.0 --build-arg VERSION=0.1.0 \
 #                --build-arg REVISION=$(git rev-parse HEAD) .
@@ -52,7 +53,9 @@ LABEL org.opencontainers.image.title="ecr-renew" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="scratch"
-COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+# The hashed trust directory (read lazily; AWS calls use it when no
+# AWS_CA_BUNDLE, SSL_CERT_FILE or SSL_CERT_DIR is set) and the bundle.
+COPY --from=build /src/build-static/certs/ /etc/ssl/certs/
 COPY --from=build /src/build-static/ecr-renew /ecr-renew
 USER 65532:65532
 ENTRYPOINT ["/ecr-renew"]

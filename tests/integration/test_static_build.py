@@ -390,6 +390,23 @@ class StaticBinaryInChrootTest(unittest.TestCase):
         self.assertEqual(found, ["ecr-renew", "etc/hosts", "etc/resolv.conf",
                                  "etc/ssl/certs/ca-certificates.crt"])
 
+    def make_hashed_root(self, hosts, resolv, extra_ca):
+        """The image's trust store: the hashed directory scripts/build-static
+        makes (build-static/certs) with the test CA hashed into it, and no
+        bundle, so only the lazily read directory can verify."""
+        certs = os.path.join(os.path.dirname(STATIC_BIN), "certs")
+        if not os.path.isdir(certs):
+            self.skipTest("no %s: run scripts/build-static" % certs)
+        self.make_root(hosts, resolv)
+        target = os.path.join(self.root, "etc", "ssl", "certs")
+        os.remove(os.path.join(self.root, CA_BUNDLE.lstrip("/")))
+        for name in os.listdir(certs):
+            if name.startswith("ca-") and name.endswith(".pem"):
+                shutil.copy(os.path.join(certs, name), target)
+        with open(os.path.join(target, "test-ca.pem"), "wb") as fh:
+            fh.write(extra_ca)
+        subprocess.run(["openssl", "rehash", target], check=True, capture_output=True)
+
     def chroot_cmd(self):
         return [self.chroot, "--userspec=%d:%d" % (IMAGE_UID, IMAGE_UID), self.root]
 
@@ -469,6 +486,23 @@ class StaticBinaryInChrootTest(unittest.TestCase):
             # With it: login works over TLS.
             self.aws.clear_requests()
             self.make_root(hosts, resolv, extra_ca=ca_pem)
+            password = self.run_login(self.chroot_cmd() + ["/ecr-renew"], env)
+            self.assertGreater(front.handshakes_ok, 0)
+        self.check_fake_saw_chroot_call()
+        self.check_password(password)
+
+    def test_login__https_verified_with_the_hashed_directory_alone__in_bare_chroot(self):
+        # The image's /etc/ssl/certs: a hashed directory, read lazily (no
+        # bundle parsed at start); AWS calls use it when no AWS_CA_BUNDLE,
+        # SSL_CERT_FILE or SSL_CERT_DIR is set.
+        pki = tempfile.mkdtemp(prefix="ecr-renew-pki-")
+        self.addCleanup(shutil.rmtree, pki, True)
+        ca_pem, cert, key = _make_test_pki(pki, HOSTS_NAME)
+        hosts = "127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME
+        resolv = "nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER
+        with _TlsFront(cert, key, self.aws.port) as front:
+            env = self.env("https://%s:%d" % (HOSTS_NAME, front.port))
+            self.make_hashed_root(hosts, resolv, ca_pem)
             password = self.run_login(self.chroot_cmd() + ["/ecr-renew"], env)
             self.assertGreater(front.handshakes_ok, 0)
         self.check_fake_saw_chroot_call()
