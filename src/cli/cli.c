@@ -22,6 +22,11 @@ static const char main_usage[] =
     "  run            keep every selected namespace's pull Secret fresh\n"
     "                 (a controller, with health and metrics)\n"
     "  docker-config  print a .dockerconfigjson for one or more registries\n"
+    "  kubelet-credential-provider  the kubelet's image credential provider\n"
+    "                 (also as ecr-credential-provider)\n"
+    "  docker-credential-helper  a docker credential helper: get, store,\n"
+    "                 erase, list, version (also as\n"
+    "                 docker-credential-ecr-login)\n"
     "  version        print the version\n"
     "\n"
     "Run 'ecr-renew COMMAND --help' for a command's options.\n"
@@ -42,7 +47,29 @@ static const struct command commands[] = {
     {"docker-config", cmd_docker_config},
     {"sync", cmd_sync},
     {"run", cmd_run},
+    {"kubelet-credential-provider", cmd_kubelet_credential_provider},
+    {"docker-credential-helper", cmd_docker_credential_helper},
 };
+
+/* Drop-ins: called by the peers' names, the binary is that command, so
+ * a CredentialProviderConfig or a credHelpers entry only changes the
+ * path. */
+static const struct command aliases[] = {
+    {"ecr-credential-provider", cmd_kubelet_credential_provider},
+    {"docker-credential-ecr-login", cmd_docker_credential_helper},
+};
+
+static const struct command *called_as(const char *argv0)
+{
+    const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+    base = base ? base + 1 : argv0;
+    for (size_t i = 0; base && i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+        if (strcmp(base, aliases[i].name) == 0)
+            return &aliases[i];
+    }
+    return NULL;
+}
 
 static int print_version(void)
 {
@@ -55,7 +82,10 @@ static int print_version(void)
 static int dispatch(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : NULL;
+    const struct command *as = called_as(argc > 0 ? argv[0] : NULL);
 
+    if (as)
+        return as->run(argc, argv);
     if (!name || strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0 ||
         strcmp(name, "help") == 0) {
         fputs(main_usage, name ? stdout : stderr);
