@@ -2,7 +2,9 @@
 
 One run of the controller against the local servers (moto with IAM
 enforced, the Kubernetes API stand-in), with the rights
-deploy/kubernetes/components/controller grants (test_run.controller_rules):
+deploy/kubernetes/components/controller grants (test_run.controller_rules,
+and create and patch on events, so the SecretCreated Events are written as
+in a deployment):
 
   1. first pass   N namespaces (default 1,000) already in the fake's store
                   when the controller starts (seeded through the fake's
@@ -53,6 +55,10 @@ SA = kube_harness.SA_USER
 SECRET = "ecr-registry-secret"
 TYPE = "kubernetes.io/dockerconfigjson"
 PREFIX = "bench-"
+# The ClusterRole's last rule (clusterrole.yaml): every Secret created is
+# an Event created too.
+EVENTS_RULE = {"apiGroups": [""], "resources": ["events"], "verbs": ["create", "patch"],
+               "namespaces": "*"}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 GOAL_RSS_MIB = 10.0          # static build
@@ -183,6 +189,8 @@ def kind_of(r):
         return "secrets watch" if watch else "secrets list"
     if "/secrets" in p:
         return "secret %s" % r["method"]
+    if p.endswith("/events") or "/events/" in p:
+        return "event %s" % r["method"]
     return "%s %s" % (r["method"], p)
 
 
@@ -218,7 +226,7 @@ def kube_config(namespaces):
     cfg["namespaces"] += namespaces
     for user in cfg["users"]:
         if user["name"] == SA:
-            user["rules"] = controller_rules()
+            user["rules"] = controller_rules() + [EVENTS_RULE]
     return cfg
 
 

@@ -23,6 +23,8 @@ struct ev_key {
     bool dirty;              /* recorded since the last write started */
     bool warned;             /* a failure was logged, none succeeded since */
     bool posting;            /* the request in flight is a POST */
+    bool queued;             /* waiting for a free request slot */
+    struct ev_key *q_next;   /* the next key waiting, FIFO */
     struct kube_pending *pending;
     struct loop_timer *timer; /* the next write, once the minute is up */
 };
@@ -32,8 +34,11 @@ struct event_recorder {
     struct kube_client *kc;
     char *instance;
     bool enabled;
-    bool forbidden_warned; /* a 403 was logged: others go to debug */
+    bool forbidden_warned;     /* a 403 was logged: others go to debug */
+    long long paused_until_ms; /* after a 403: nothing sent before then */
     size_t max_keys;
+    size_t in_flight;                /* requests started, not answered */
+    struct ev_key *q_first, *q_last; /* keys waiting for a request slot */
     struct strmap keys;
     struct ev_key *newest, *oldest;
     uint64_t last_nanos; /* of the last name made: names never repeat */
@@ -69,6 +74,56 @@ static void link_newest(struct ev_key *k)
         r->oldest = k;
 }
 
+/* Keys wait here, in order, while EVENT_RECORDER_MAX_IN_FLIGHT requests
+ * are out: Events must not crowd out the Secret writes they report. */
+static void enqueue(struct ev_key *k)
+{
+    struct event_recorder *r = k->r;
+
+    if (k->queued)
+        return;
+    k->queued = true;
+    k->q_next = NULL;
+    if (r->q_last)
+        r->q_last->q_next = k;
+    else
+        r->q_first = k;
+    r->q_last = k;
+}
+
+static struct ev_key *dequeue(struct event_recorder *r)
+{
+    struct ev_key *k = r->q_first;
+
+    if (!k)
+        return NULL;
+    r->q_first = k->q_next;
+    if (!r->q_first)
+        r->q_last = NULL;
+    k->q_next = NULL;
+    k->queued = false;
+    return k;
+}
+
+static void unqueue(struct ev_key *k)
+{
+    struct event_recorder *r = k->r;
+    struct ev_key *prev = NULL;
+
+    if (!k->queued)
+        return;
+    for (struct ev_key *q = r->q_first; q != k; q = q->q_next)
+        prev = q;
+    if (prev)
+        prev->q_next = k->q_next;
+    else
+        r->q_first = k->q_next;
+    if (r->q_last == k)
+        r->q_last = prev;
+    k->q_next = NULL;
+    k->queued = false;
+}
+
 static void replace(char **field, const char *value)
 {
     free(*field);
@@ -100,7 +155,11 @@ static void key_free(struct ev_key *k)
     struct event_recorder *r = k->r;
 
     loop_cancel(r->loop, k->timer);
-    kube_cancel(r->kc, k->pending);
+    if (k->pending) {
+        kube_cancel(r->kc, k->pending);
+        r->in_flight--;
+    }
+    unqueue(k);
     if (k->dirty)
         r->stats.dropped++;
     strmap_remove(&r->keys, k->key);
@@ -152,6 +211,7 @@ static void start(struct ev_key *k, const char *method, const char *path,
 
     k->posting = strcmp(method, "POST") == 0;
     k->pending = kube_start(k->r->kc, k->r->loop, &call, on_answer, k);
+    k->r->in_flight++;
 }
 
 static void post(struct ev_key *k)
@@ -195,15 +255,44 @@ static void patch(struct ev_key *k)
     kube_event_patch_free(&p);
 }
 
-/* Writes what k holds now: a new Event, or an update of the one made. */
+static bool paused(const struct event_recorder *r)
+{
+    return loop_now_ms(r->loop) < r->paused_until_ms;
+}
+
+/* Writes what k holds now, a new Event or an update of the one made, or
+ * queues it while every request slot is taken. While paused (missing
+ * rights), what k holds is dropped instead. */
 static void write_now(struct ev_key *k)
 {
+    struct event_recorder *r = k->r;
+
+    if (paused(r)) {
+        k->dirty = false;
+        r->stats.dropped++;
+        return;
+    }
+    if (r->in_flight >= EVENT_RECORDER_MAX_IN_FLIGHT) {
+        k->dirty = true;
+        enqueue(k);
+        return;
+    }
     k->dirty = false;
-    k->last_write_ms = loop_now_ms(k->r->loop);
+    k->last_write_ms = loop_now_ms(r->loop);
     if (k->event_name)
         patch(k);
     else
         post(k);
+}
+
+/* Starts waiting keys while a request slot is free. */
+static void pump(struct event_recorder *r)
+{
+    struct ev_key *k;
+
+    while (r->in_flight < EVENT_RECORDER_MAX_IN_FLIGHT &&
+           (k = dequeue(r)) != NULL)
+        write_now(k);
 }
 
 static void on_minute(void *ctx)
@@ -221,7 +310,7 @@ static void schedule(struct ev_key *k)
 {
     long long wait;
 
-    if (!k->dirty || k->pending || k->timer)
+    if (!k->dirty || k->pending || k->timer || k->queued)
         return;
     wait =
         k->last_write_ms + EVENT_RECORDER_INTERVAL_MS - loop_now_ms(k->r->loop);
@@ -271,23 +360,31 @@ static void failed(struct ev_key *k, enum er_code rc,
     snprintf(object, sizeof(object), "%s %s%s%s", k->kind, k->ns,
              k->ns[0] ? "/" : "", k->name);
     /* Missing rights refuse every key alike: one warning says it. */
-    forbidden = rc == ER_OK && resp && resp->status == 403;
+    forbidden = rc == ER_OK && resp && resp->status == 403 &&
+                !strstr(resp->st.message, "being terminated");
     log_event(k->warned || (forbidden && k->r->forbidden_warned) ? LOG_DEBUG
                                                                  : LOG_WARN,
               "could not record event", "object", object, "reason", k->reason,
               "error", why, LOG_END);
     k->warned = true;
-    if (forbidden)
+    if (forbidden) {
+        /* Every other key would be refused alike: none is sent for a
+         * while, and the records meanwhile are dropped. */
         k->r->forbidden_warned = true;
+        k->r->paused_until_ms =
+            loop_now_ms(k->r->loop) + EVENT_RECORDER_PAUSE_MS;
+    }
 }
 
 static void on_answer(void *ctx, enum er_code rc, struct kube_response *resp,
                       const struct er_error *err)
 {
     struct ev_key *k = ctx;
+    struct event_recorder *r = k->r;
     bool ok = rc == ER_OK && resp->status >= 200 && resp->status < 300;
 
     k->pending = NULL;
+    r->in_flight--;
     if (ok && k->posting) {
         k->r->stats.created++;
         k->warned = false;
@@ -303,6 +400,7 @@ static void on_answer(void *ctx, enum er_code rc, struct kube_response *resp,
         failed(k, rc, resp, err);
     }
     schedule(k);
+    pump(r);
 }
 
 /* --- the recorder ------------------------------------------------------ */
@@ -378,7 +476,7 @@ void event_record(struct event_recorder *r, const struct kube_event_object *obj,
     struct ev_key *k;
     char *key;
 
-    if (!r->enabled) {
+    if (!r->enabled || paused(r)) {
         r->stats.dropped++;
         return;
     }

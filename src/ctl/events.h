@@ -18,6 +18,15 @@
  * not retried: only a later record of that key writes again, a minute
  * after the last write at the soonest. (Each write still gets the
  * client's own few retries of 429, 5xx and connection failures.)
+ * A 403 for want of rights (not one for a terminating namespace) also
+ * pauses the recorder for EVENT_RECORDER_PAUSE_MS: what is recorded or
+ * waiting meanwhile is dropped, so a controller without events rights
+ * sends one refused request every few minutes, not one per object.
+ *
+ * At most EVENT_RECORDER_MAX_IN_FLIGHT requests are out at once; keys
+ * due beyond that wait their turn in order (their later records merged
+ * in), so a burst of Events (a first pass over 1,000 namespaces) never
+ * crowds out the Secret writes they report, nor holds more connections.
  *
  * Memory is bounded: at most EVENT_RECORDER_MAX_KEYS keys are kept; a
  * new key beyond that forgets the least recently recorded one (and what
@@ -45,6 +54,8 @@
 
 #define EVENT_RECORDER_MAX_KEYS 1024
 #define EVENT_RECORDER_INTERVAL_MS (60 * 1000)
+#define EVENT_RECORDER_MAX_IN_FLIGHT 2
+#define EVENT_RECORDER_PAUSE_MS (5 * 60 * 1000)
 
 struct loop;
 struct event_recorder;

@@ -326,6 +326,11 @@ void http__setup_easy(CURL *curl, const struct http_settings *tls,
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* Over TLS, libcurl copies each request into an upload buffer of its
+     * own, 64 KiB by default, kept per handle: 1 MiB for the controller's
+     * writes in flight. Our requests are a few KiB; a larger body is sent
+     * in 16 KiB pieces, the least libcurl takes. */
+    curl_easy_setopt(curl, CURLOPT_UPLOAD_BUFFERSIZE, HTTP_UPLOAD_BUFFER_BYTES);
     t->curl = curl;
     apply_tls(curl, tls);
     set_method_and_body(curl, req);

@@ -27,6 +27,9 @@ struct http_transfer_state {
 /* Sets every option of a transfer: URL, method, body, timeouts (from
  * req and its deadline), stall detection (not for streams), size caps,
  * callbacks, TLS. */
+/* libcurl's smallest upload buffer (CURLOPT_UPLOAD_BUFFERSIZE). */
+#define HTTP_UPLOAD_BUFFER_BYTES 16384L
+
 void http__setup_easy(CURL *curl, const struct http_settings *tls,
                       const struct http_request *req,
                       struct http_transfer_state *t, char *errbuf);

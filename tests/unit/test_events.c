@@ -328,6 +328,63 @@ static void event_record__403__logged_once_never_looped(void **state)
     stop(&f);
 }
 
+/* Without rights every key is refused alike: after one 403, other
+ * objects' records are dropped for the pause, then tried again. */
+static void event_record__403__other_keys_paused_then_tried(void **state)
+{
+    struct fixture f;
+    const int statuses[] = {403};
+    struct kube_event_object other = secret;
+
+    (void)state;
+    log_setup(LOG_TEXT, LOG_ERROR, NULL);
+    other.ns = "team-b";
+    start(&f, statuses, 1);
+    record(&f, "one");
+    settle(&f);
+    event_record(f.r, &other, KUBE_EVENT_NORMAL, "SecretCreated", "b");
+    advance(&f, EVENT_RECORDER_PAUSE_MS - 1000);
+    assert_int_equal(test_server_requests(&f.sv), 1);
+    assert_int_equal(event_recorder_get_stats(f.r).dropped, 1);
+    advance(&f, 1000);
+    event_record(f.r, &other, KUBE_EVENT_NORMAL, "SecretCreated", "b");
+    settle(&f);
+    assert_int_equal(test_server_requests(&f.sv), 2);
+    assert_int_equal(event_recorder_get_stats(f.r).created, 1);
+    stop(&f);
+}
+
+/* A burst (a first pass) holds at most EVENT_RECORDER_MAX_IN_FLIGHT
+ * requests; the rest wait their turn and are all written. */
+static void event_record__burst__bounded_in_flight_all_written(void **state)
+{
+    struct fixture f;
+    char ns[10][16];
+    struct kube_event_object obj[10];
+    char req[4096];
+
+    (void)state;
+    log_setup(LOG_TEXT, LOG_ERROR, NULL);
+    start(&f, NULL, 0);
+    for (int i = 0; i < 10; i++) {
+        snprintf(ns[i], sizeof(ns[i]), "ns-%d", i);
+        obj[i] = secret;
+        obj[i].ns = ns[i];
+        event_record(f.r, &obj[i], KUBE_EVENT_NORMAL, "SecretCreated", "x");
+    }
+    assert_int_equal(kube_pending_count(f.kc), EVENT_RECORDER_MAX_IN_FLIGHT);
+    /* A later record of a waiting key rides along with its first write. */
+    event_record(f.r, &obj[9], KUBE_EVENT_NORMAL, "SecretCreated", "y");
+    settle(&f);
+    assert_int_equal(test_server_requests(&f.sv), 10);
+    assert_int_equal(event_recorder_get_stats(f.r).created, 10);
+    seen(&f, 9, req, sizeof(req));
+    assert_contains(req, "\"count\":2");
+    advance(&f, 10 * 60 * 1000);
+    assert_int_equal(test_server_requests(&f.sv), 10);
+    stop(&f);
+}
+
 static void event_record__patch_500__counted_and_patched_later(void **state)
 {
     struct fixture f;
@@ -478,6 +535,8 @@ int main(void)
         cmocka_unit_test(event_record__patch_404__new_event_posted),
         cmocka_unit_test(event_recorder_set_enabled__off__sends_nothing),
         cmocka_unit_test(event_record__403__logged_once_never_looped),
+        cmocka_unit_test(event_record__403__other_keys_paused_then_tried),
+        cmocka_unit_test(event_record__burst__bounded_in_flight_all_written),
         cmocka_unit_test(event_record__patch_500__counted_and_patched_later),
         cmocka_unit_test(event_record__unreachable__failed_not_retried),
         cmocka_unit_test(event_record__beyond_max_keys__oldest_forgotten),
