@@ -35,16 +35,17 @@ enum er_code node_resolve_host(const struct node_request *req,
         alias = registry_alias_lookup(req->aliases, asked);
     if (alias && !*alias)
         return er_set(err, ER_USAGE,
-                      "ECR_RENEW_REGISTRY_HOSTS names %s without =HOST; a "
-                      "node plugin needs the registry it stands for",
+                      "the alias %s (ECR_RENEW_REGISTRY_HOSTS or "
+                      "--registry-host) has no =HOST; a node plugin needs "
+                      "the registry it stands for",
                       asked);
     if (!ecr_host_parse(alias ? alias : asked, out))
         return er_set(err, ER_USAGE,
                       "%s%s%s is not an Amazon ECR registry host "
                       "(<account>.dkr.ecr.<region>.amazonaws.com, its FIPS, "
                       "dual-stack and other-partition forms, or "
-                      "public.ecr.aws); add it to ECR_RENEW_REGISTRY_HOSTS "
-                      "as NAME=HOST if it is an alias",
+                      "public.ecr.aws); if it is an alias, add NAME=HOST to "
+                      "ECR_RENEW_REGISTRY_HOSTS or --registry-host",
                       alias ? alias : asked, alias ? ", the alias of " : "",
                       alias ? asked : "");
     return ER_OK;
