@@ -496,6 +496,8 @@ void event_record(struct event_recorder *r, const struct kube_event_object *obj,
     else
         first(r, key, obj, type, reason, message, now);
     free(key);
+    /* Forgetting a key in flight to stay in bounds frees its slot. */
+    pump(r);
 }
 
 void event_recorder_set_enabled(struct event_recorder *r, bool on)
