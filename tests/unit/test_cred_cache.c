@@ -23,30 +23,6 @@
 #define HOST "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 #define HOST2 "210987654321.dkr.ecr.eu-west-1.amazonaws.com"
 
-static char dir[64];
-
-static int make_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/ecr-renew-cred-cache.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    int rc = system(cmd);
-
-    (void)state;
-    free(cmd);
-    return rc == 0 ? 0 : -1;
-}
-
-static char *at(const char *name)
-{
-    return xasprintf("%s/%s", dir, name);
-}
-
 static struct cred_cache_entry entry(const char *registry, const char *who,
                                      const char *password, time_t fetched,
                                      time_t lifetime)
@@ -421,7 +397,7 @@ static void cred_cache_identity__container__token_holder_not_token(void **state)
     char *t3 =
         jwt("{\"iss\":\"https://oidc.x\",\"sub\":\"system:serviceaccount:"
             "b:other\",\"exp\":1}");
-    char *path = at("pod-identity-token"), *i1, *i2, *i3, *i4;
+    char *path = test_temp_path("pod-identity-token"), *i1, *i2, *i3, *i4;
     struct aws_settings s;
     FILE *f;
 
@@ -515,7 +491,8 @@ static mode_t mode_of(const char *path)
 
 static void cred_cache_file_open__new_dir__0700_parents_too(void **state)
 {
-    char *d = at("home/.cache/ecr"), *parent = at("home/.cache");
+    char *d = test_temp_path("home/.cache/ecr"),
+         *parent = test_temp_path("home/.cache");
     struct cred_cache_file f;
     struct er_error err;
 
@@ -532,7 +509,7 @@ static void cred_cache_file_open__new_dir__0700_parents_too(void **state)
 
 static void cred_cache_file_open__writable_by_others__refused(void **state)
 {
-    char *d = at("shared"), *file = at("a-file");
+    char *d = test_temp_path("shared"), *file = test_temp_path("a-file");
     struct cred_cache_file f;
     struct er_error err;
     FILE *fp;
@@ -553,7 +530,7 @@ static void cred_cache_file_open__writable_by_others__refused(void **state)
 
 static void cred_cache_save__file_0600_replaced_atomically(void **state)
 {
-    char *d = at("atomic");
+    char *d = test_temp_path("atomic");
     struct cred_cache_file f;
     struct cred_cache c = {0}, back = {0};
     struct cred_cache_entry a = entry(HOST, "key:A", "first", T0, 12 * HOUR);
@@ -600,7 +577,7 @@ static void put_text(const char *path, const char *text)
 static void
 cred_cache_load__corrupt_or_oversized__empty_then_replaced(void **state)
 {
-    char *d = at("corrupt");
+    char *d = test_temp_path("corrupt");
     struct cred_cache_file f;
     struct cred_cache c = {0};
     struct cred_cache_entry a = entry(HOST, "key:A", "pw", T0, 12 * HOUR);
@@ -633,7 +610,7 @@ cred_cache_load__corrupt_or_oversized__empty_then_replaced(void **state)
 
 static void cred_cache_lock__held__waits_then_gives_up(void **state)
 {
-    char *d = at("locked");
+    char *d = test_temp_path("locked");
     struct cred_cache_file first, second;
     struct test_clock tc;
     struct er_error err;
@@ -682,5 +659,5 @@ int main(void)
         cmocka_unit_test(cred_cache_lock__held__waits_then_gives_up),
     };
     wipe_install_allocators();
-    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

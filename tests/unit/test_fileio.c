@@ -19,30 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[64];
-
-static int make_dir(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/ecr-renew-fileio.XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    int rc = system(cmd);
-
-    (void)state;
-    free(cmd);
-    return rc == 0 ? 0 : -1;
-}
-
-static char *at(const char *name)
-{
-    return xasprintf("%s/%s", dir, name);
-}
-
 static void put(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -54,7 +30,7 @@ static void put(const char *path, const char *text)
 
 static void file_read__regular_file__contents(void **state)
 {
-    char *p = at("plain");
+    char *p = test_temp_path("plain");
     struct buf b = BUF_INIT;
     struct er_error err;
 
@@ -68,7 +44,7 @@ static void file_read__regular_file__contents(void **state)
 
 static void file_read__fifo__refused_at_once(void **state)
 {
-    char *p = at("fifo");
+    char *p = test_temp_path("fifo");
     struct buf b = BUF_INIT;
     struct er_error err;
     struct timespec t0, t1;
@@ -91,7 +67,7 @@ static void file_read__directory__refused(void **state)
     struct er_error err;
 
     (void)state;
-    assert_int_equal(file_read(dir, &b, NULL, &err), ER_CONFIG);
+    assert_int_equal(file_read(test_temp_dir(), &b, NULL, &err), ER_CONFIG);
     assert_contains(err.msg, "directory");
 }
 
@@ -111,7 +87,7 @@ static void file_read__char_device__read_up_to_cap(void **state)
 
 static void file_read__larger_than_cap__refused_before_reading(void **state)
 {
-    char *p = at("big");
+    char *p = test_temp_path("big");
     struct buf b;
     struct er_error err;
 
@@ -127,7 +103,7 @@ static void file_read__larger_than_cap__refused_before_reading(void **state)
 
 static void file_read__missing__reported_or_flagged(void **state)
 {
-    char *p = at("nothing-here");
+    char *p = test_temp_path("nothing-here");
     struct buf b = BUF_INIT;
     struct er_error err;
     bool missing = false;
@@ -143,7 +119,7 @@ static void file_read__missing__reported_or_flagged(void **state)
 
 static void file_read_token__trimmed__control_or_empty_refused(void **state)
 {
-    char *p = at("token");
+    char *p = test_temp_path("token");
     char *tok = NULL;
     struct er_error err;
 
@@ -174,7 +150,7 @@ static mode_t mode_of(const char *path)
 
 static void file_write_private__new_file__mode_0600(void **state)
 {
-    char *p = at("out.json");
+    char *p = test_temp_path("out.json");
     char *text;
 
     (void)state;
@@ -188,7 +164,8 @@ static void file_write_private__new_file__mode_0600(void **state)
 
 static void file_write_private__symlink__target_replaced_link_kept(void **s)
 {
-    char *target = at("real.json"), *link = at("link.json");
+    char *target = test_temp_path("real.json"),
+         *link = test_temp_path("link.json");
     struct stat st;
     char *text;
 
@@ -207,7 +184,7 @@ static void file_write_private__symlink__target_replaced_link_kept(void **s)
 
 static void file_write_private__fifo_or_dir__refused_untouched(void **s)
 {
-    char *fifo = at("out.fifo"), *sub = at("subdir");
+    char *fifo = test_temp_path("out.fifo"), *sub = test_temp_path("subdir");
     struct er_error err;
 
     (void)s;
@@ -239,5 +216,5 @@ int main(void)
             file_write_private__symlink__target_replaced_link_kept),
         cmocka_unit_test(file_write_private__fifo_or_dir__refused_untouched),
     };
-    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,18 +39,27 @@ static void remove_temp_dir(void)
     free(cmd);
 }
 
-char *test_write_temp(const char *name, const char *text)
+const char *test_temp_dir(void)
 {
-    char *path;
-    FILE *f;
-
     if (!temp_dir[0]) {
         snprintf(temp_dir, sizeof(temp_dir), "/tmp/ecr-renew-test.XXXXXX");
         if (!mkdtemp(temp_dir))
             fail_msg("mkdtemp failed");
         atexit(remove_temp_dir);
     }
-    path = xasprintf("%s/%s", temp_dir, name);
+    return temp_dir;
+}
+
+char *test_temp_path(const char *name)
+{
+    return xasprintf("%s/%s", test_temp_dir(), name);
+}
+
+char *test_write_temp(const char *name, const char *text)
+{
+    char *path = test_temp_path(name);
+    FILE *f;
+
     f = fopen(path, "wb");
     if (!f)
         fail_msg("cannot create %s", path);

@@ -31,8 +31,15 @@ void test_clock_advance_ms(struct test_clock *tc, long long ms);
  * cannot. The caller frees the result. */
 char *test_read_file(const char *path);
 
-/* Writes text to a new file under a fresh temporary directory and
- * returns its path (caller frees); the directory is removed at exit. */
+/* A fresh temporary directory, made at the first call and removed at
+ * exit, shared by the helpers below. */
+const char *test_temp_dir(void);
+
+/* The path of name in test_temp_dir() (caller frees); nothing is made. */
+char *test_temp_path(const char *name);
+
+/* Writes text to a new file in test_temp_dir() and returns its path
+ * (caller frees). */
 char *test_write_temp(const char *name, const char *text);
 
 /* A one-thread HTTP/1.1 server on 127.0.0.1 for tests: answer() gets
