@@ -1,4 +1,5 @@
 #include "json_limit.h"
+#include "strutil.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -65,4 +66,13 @@ enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
                       what, JSON_PARSER_MAX_DEPTH);
     return er_set(err, ER_PARSE, "%s is not JSON (line %d, column %d)", what,
                   je.line, je.column);
+}
+
+void json_copy_printable(char *dst, size_t cap, const json_t *v)
+{
+    if (json_is_string(v))
+        str_copy_printable(dst, cap, json_string_value(v),
+                           json_string_length(v));
+    else
+        dst[0] = '\0';
 }

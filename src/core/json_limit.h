@@ -5,7 +5,8 @@
  * server, a credential plugin, a file), so it is parsed only when the
  * most its tree could cost (counted from its text before parsing) is
  * within a budget sized to what a real document of that kind needs, and
- * errors never quote the text, which may hold secrets.
+ * errors never quote the text, which may hold secrets. Strings taken out
+ * of it for messages and logs keep printable text only.
  */
 #ifndef ECR_RENEW_CORE_JSON_LIMIT_H
 #define ECR_RENEW_CORE_JSON_LIMIT_H
@@ -22,6 +23,11 @@
 enum er_code json_limit_parse(const char *text, size_t len, size_t budget,
                               const char *what, json_t **out,
                               struct er_error *err) ER_CHECK;
+
+/* Copies the string v into dst (cap bytes, always terminated), keeping
+ * printable text only, so a peer's text cannot forge log lines; "" when
+ * v is not a string. */
+void json_copy_printable(char *dst, size_t cap, const json_t *v);
 
 /* The budget for a document of up to cap bytes of typical JSON. The
  * bound counts every '{', '[', ',' and ':' as a node of up to 300 bytes,

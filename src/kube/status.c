@@ -1,6 +1,5 @@
 #include "status.h"
 #include "../core/json_limit.h"
-#include "../core/strutil.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -36,16 +35,6 @@ static const char *reason_for(long http_status)
     return http_status >= 500 ? "InternalError" : "Unknown";
 }
 
-/* Keeps printable text only, so answers cannot forge log lines. */
-static void copy_clean(char *dst, size_t cap, json_t *v)
-{
-    if (json_is_string(v))
-        str_copy_printable(dst, cap, json_string_value(v),
-                           json_string_length(v));
-    else
-        dst[0] = '\0';
-}
-
 void kube_status_parse(long http_status, const char *body, size_t len,
                        struct kube_status *st)
 {
@@ -61,15 +50,15 @@ void kube_status_parse(long http_status, const char *body, size_t len,
     st->code = http_status;
     if (json_is_string(kind) &&
         strcmp(json_string_value(kind), "Status") == 0) {
-        copy_clean(st->reason, sizeof(st->reason),
-                   json_object_get(root, "reason"));
-        copy_clean(st->message, sizeof(st->message),
-                   json_object_get(root, "message"));
+        json_copy_printable(st->reason, sizeof(st->reason),
+                            json_object_get(root, "reason"));
+        json_copy_printable(st->message, sizeof(st->message),
+                            json_object_get(root, "message"));
         details = json_object_get(root, "details");
-        copy_clean(st->details_kind, sizeof(st->details_kind),
-                   json_object_get(details, "kind"));
-        copy_clean(st->details_name, sizeof(st->details_name),
-                   json_object_get(details, "name"));
+        json_copy_printable(st->details_kind, sizeof(st->details_kind),
+                            json_object_get(details, "kind"));
+        json_copy_printable(st->details_name, sizeof(st->details_name),
+                            json_object_get(details, "name"));
         code = json_object_get(root, "code");
         if (json_is_integer(code) && json_integer_value(code) > 0)
             st->code = (long)json_integer_value(code);

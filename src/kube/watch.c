@@ -1,6 +1,5 @@
 #include "watch.h"
 #include "../core/json_limit.h"
-#include "../core/strutil.h"
 
 #include <string.h>
 
@@ -46,16 +45,6 @@ static bool type_from_name(const char *name, enum kube_watch_type *out)
     return false;
 }
 
-/* Keeps printable text only, so a Status cannot forge log lines. */
-static void copy_clean(char *dst, size_t cap, json_t *v)
-{
-    if (json_is_string(v))
-        str_copy_printable(dst, cap, json_string_value(v),
-                           json_string_length(v));
-    else
-        dst[0] = '\0';
-}
-
 static void fill_event(json_t *object, struct kube_watch_event *ev)
 {
     json_t *metadata = json_object_get(object, "metadata");
@@ -73,10 +62,10 @@ static void fill_event(json_t *object, struct kube_watch_event *ev)
     code = json_object_get(object, "code");
     if (json_is_integer(code))
         ev->error_code = (long)json_integer_value(code);
-    copy_clean(ev->error_reason, sizeof(ev->error_reason),
-               json_object_get(object, "reason"));
-    copy_clean(ev->error_message, sizeof(ev->error_message),
-               json_object_get(object, "message"));
+    json_copy_printable(ev->error_reason, sizeof(ev->error_reason),
+                        json_object_get(object, "reason"));
+    json_copy_printable(ev->error_message, sizeof(ev->error_message),
+                        json_object_get(object, "message"));
 }
 
 /* Parses one line into *root (the caller's reference, also on failure)
@@ -100,7 +89,7 @@ static enum er_code parse_event(const char *line, size_t len, json_t **root,
     if (!json_is_string(type))
         return er_set(err, ER_PARSE, "a watch event has no \"type\" string");
     if (!type_from_name(json_string_value(type), &ev->type)) {
-        copy_clean(shown, sizeof(shown), type);
+        json_copy_printable(shown, sizeof(shown), type);
         return er_set(err, ER_PARSE, "a watch event has an unknown type \"%s\"",
                       shown);
     }
