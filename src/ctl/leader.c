@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LEASE_REQUEST_TIMEOUT_MS 1000L
-
 struct leader {
     struct loop *loop;
     struct kube_client *kc;
@@ -131,8 +129,10 @@ static void schedule_round(struct leader *l)
 {
     const struct clock *c = loop_clock(l->loop);
 
-    l->round = loop_after(l->loop, lease_wait_ms(&l->e, c->random01(c->ctx)),
-                          begin_round, l);
+    l->round = loop_after(
+        l->loop,
+        lease_wait_ms(&l->e, loop_now_ms(l->loop), c->random01(c->ctx)),
+        begin_round, l);
 }
 
 struct leader *leader_new(struct loop *loop, struct kube_client *kc,

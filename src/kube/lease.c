@@ -169,7 +169,7 @@ void lease_begin_round(struct lease_elector *e, long long now_ms)
 bool lease_next(struct lease_elector *e, long long now_ms, time_t wall,
                 struct kube_sync_request *req)
 {
-    (void)now_ms;
+    e->asked_ms = now_ms;
     switch (e->step) {
     case LEASE_GET:
         set_request(req, "GET", e->path, NULL);
@@ -204,16 +204,28 @@ static void round_failed(struct lease_elector *e, const char *what,
     e->step = e->releasing ? LEASE_DONE : LEASE_IDLE;
 }
 
-/* A record read or written: note when it last changed, on our clock. */
+/* A record read (since is the earliest it can have changed) or written
+ * by us (since is now): note when it last changed, on our clock. */
 static void observe(struct lease_elector *e, const struct lease_record *rec,
-                    long long now_ms)
+                    long long since_ms)
 {
     if (!e->have_record ||
         strcmp(rec->resource_version, e->observed.resource_version) != 0) {
         e->observed = *rec;
-        e->observed_ms = now_ms;
+        e->observed_ms = since_ms;
     }
     e->have_record = true;
+}
+
+/* A change seen by a GET answered at now: after our previous read, and at
+ * most the slack before now (see lease.h). */
+static long long changed_since(const struct lease_elector *e, long long now_ms)
+{
+    long long since = now_ms - LEASE_OBSERVE_SLACK_MS;
+
+    if (e->have_read && e->read_ms > since)
+        since = e->read_ms;
+    return since;
 }
 
 static void on_get(struct lease_elector *e, long long now_ms,
@@ -237,7 +249,9 @@ static void on_get(struct lease_elector *e, long long now_ms,
         e->step = LEASE_IDLE;
         return;
     }
-    observe(e, &rec, now_ms);
+    observe(e, &rec, changed_since(e, now_ms));
+    e->have_read = true;
+    e->read_ms = e->asked_ms;
     held = rec.holder[0] && strcmp(rec.holder, e->identity) != 0 &&
            e->observed_ms + (long long)rec.duration_s * 1000 > now_ms;
     if (held) {
@@ -260,6 +274,8 @@ static void on_written(struct lease_elector *e, long long now_ms,
         e->have_record = false;
     } else {
         observe(e, &rec, now_ms);
+        e->have_read = true; /* a later change comes after this write */
+        e->read_ms = e->asked_ms;
     }
     e->leader = true;
     e->renewed_ms = now_ms;
@@ -307,11 +323,22 @@ void lease_fail(struct lease_elector *e, const struct er_error *err)
         e->leader = false;
 }
 
-long long lease_wait_ms(const struct lease_elector *e, double random01)
+long long lease_wait_ms(const struct lease_elector *e, long long now_ms,
+                        double random01)
 {
+    long long wait, expires;
+
     if (e->leader)
         return e->retry_ms;
-    return e->retry_ms + (long long)(LEASE_JITTER * random01 * e->retry_ms);
+    wait = e->retry_ms + (long long)(LEASE_JITTER * random01 * e->retry_ms);
+    if (!e->have_record || !e->observed.holder[0])
+        return wait;
+    /* Only a Lease that runs out later: one that ran out already was
+     * taken, or the round failed and waits its retry period. */
+    expires = e->observed_ms + (long long)e->observed.duration_s * 1000;
+    if (expires > now_ms && expires - now_ms < wait)
+        wait = expires - now_ms;
+    return wait;
 }
 
 void lease_release(struct lease_elector *e)

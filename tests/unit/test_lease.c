@@ -96,7 +96,7 @@ static void absent__created_and_led(void **state)
     free(sent);
     round_over(&e, 0);
     assert_true(lease_leading(&e, 0));
-    assert_int_equal(lease_wait_ms(&e, 0.99), LEASE_RETRY_MS);
+    assert_int_equal(lease_wait_ms(&e, 0, 0.99), LEASE_RETRY_MS);
     lease_elector_free(&e);
 }
 
@@ -142,23 +142,51 @@ static void held_by_another__waits_for_its_duration_then_takes(void **state)
     round_over(&e, 0);
     assert_false(lease_leading(&e, 0));
     /* Between 2 and 4.4 s for a candidate. */
-    assert_int_equal(lease_wait_ms(&e, 0), LEASE_RETRY_MS);
-    assert_int_equal(lease_wait_ms(&e, 1.0), LEASE_RETRY_MS * 22 / 10);
-    /* It renews (a new version): still held. */
+    assert_int_equal(lease_wait_ms(&e, 0, 0), LEASE_RETRY_MS);
+    assert_int_equal(lease_wait_ms(&e, 0, 1.0), LEASE_RETRY_MS * 22 / 10);
+    /* It renews (a new version) 10 s later: changed at 7 s at the
+     * earliest (the slack: 3 s before the read), so held until 22 s. */
     free(step(&e, 10000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
     round_over(&e, 10000);
-    /* Unchanged since 10 s: held until 25 s on our clock. */
-    free(step(&e, 24000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
-    round_over(&e, 24000);
-    assert_false(lease_leading(&e, 24000));
-    free(step(&e, 25000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
+    assert_int_equal(LEASE_OBSERVE_SLACK_MS, 3000);
+    /* The next round starts the moment it runs out, not up to 4.4 s on. */
+    assert_int_equal(lease_wait_ms(&e, 20000, 1.0), 2000);
+    free(step(&e, 21999, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
+    round_over(&e, 21999);
+    assert_false(lease_leading(&e, 21999));
+    assert_int_equal(lease_wait_ms(&e, 21999, 1.0), 1);
+    free(step(&e, 22000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
     sent =
-        step(&e, 25000, "PUT", PATH, 200, lease_json("22", "pod-b_2", 15, 4));
+        step(&e, 22000, "PUT", PATH, 200, lease_json("22", "pod-b_2", 15, 4));
     assert_contains(sent, "\"holderIdentity\":\"pod-b_2\"");
     assert_contains(sent, "\"leaseTransitions\":4");
     assert_contains(sent, "\"resourceVersion\":\"21\"");
-    assert_contains(sent, "\"acquireTime\":\"2026-01-01T00:00:25.000000Z\"");
+    assert_contains(sent, "\"acquireTime\":\"2026-01-01T00:00:22.000000Z\"");
     free(sent);
+    assert_true(lease_leading(&e, 22000));
+    lease_elector_free(&e);
+}
+
+/* Reads a second apart: the change came after the first of them, so it
+ * counts from there, not from 3 s before the second. */
+static void held_by_another__counted_from_our_previous_read(void **state)
+{
+    struct lease_elector e;
+
+    (void)state;
+    lease_elector_init(&e, "kube-system", "ecr-renew", "pod-b_2");
+    free(step(&e, 10000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
+    round_over(&e, 10000);
+    free(step(&e, 11000, "GET", PATH, 200, lease_json("22", "pod-a_1", 15, 3)));
+    round_over(&e, 11000);
+    free(step(&e, 24999, "GET", PATH, 200, lease_json("22", "pod-a_1", 15, 3)));
+    round_over(&e, 24999); /* still held: 10 s + 15 s */
+    assert_false(lease_leading(&e, 24999));
+    /* A Lease that ran out already does not shorten the wait: the round
+     * that saw it took it, or failed and waits its retry period. */
+    assert_int_equal(lease_wait_ms(&e, 26000, 0), LEASE_RETRY_MS);
+    free(step(&e, 25000, "GET", PATH, 200, lease_json("22", "pod-a_1", 15, 3)));
+    free(step(&e, 25000, "PUT", PATH, 200, lease_json("23", "pod-b_2", 15, 4)));
     assert_true(lease_leading(&e, 25000));
     lease_elector_free(&e);
 }
@@ -240,6 +268,7 @@ int main(void)
         cmocka_unit_test(absent__created_and_led),
         cmocka_unit_test(leader__renews_with_put_then_stops_at_the_deadline),
         cmocka_unit_test(held_by_another__waits_for_its_duration_then_takes),
+        cmocka_unit_test(held_by_another__counted_from_our_previous_read),
         cmocka_unit_test(released__taken_at_once),
         cmocka_unit_test(conflict__lost_the_round),
         cmocka_unit_test(release__empty_holder_one_second),
