@@ -516,7 +516,7 @@ variable "monitoring_labels" {
 }
 
 variable "controller_replicas" {
-  description = "Mode controller: replicas of the controller's Deployment. Leader election is always on: only the holder of the Lease kube-system/ecr-renew writes, the others keep their caches warm and take over within about 17 s of its death (2-5 s after its SIGTERM). 2 (the default) survives a node's loss or drain with a standby ready; a PodDisruptionBudget lets evictions take one at a time."
+  description = "Mode controller: replicas of the controller's Deployment. Leader election is always on: only the holder of the Lease kube-system/ecr-renew writes, the others keep their caches warm and take over within about 17 s of its death (within 3 s of its SIGTERM). 2 (the default) survives a node's loss or drain with a standby ready; a PodDisruptionBudget lets evictions take one at a time."
   type        = number
   default     = 2
 

@@ -16,6 +16,15 @@ static time_t system_now(void *ctx)
     return time(NULL);
 }
 
+static long long system_wall_us(void *ctx)
+{
+    struct timespec ts;
+
+    (void)ctx;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static long long system_mono_ms(void *ctx)
 {
     struct timespec ts;
@@ -58,6 +67,7 @@ const struct clock *clock_system(void)
     static struct system_clock_state state;
     static const struct clock sys = {
         .now = system_now,
+        .wall_us = system_wall_us,
         .mono_ms = system_mono_ms,
         .sleep_ms = system_sleep_ms,
         .random01 = system_random01,

@@ -13,6 +13,8 @@
 
 struct clock {
     time_t (*now)(void *ctx);        /* wall clock, seconds since 1970 */
+    long long (*wall_us)(void *ctx); /* the same in microseconds, for the
+                                      * MicroTime of a Lease */
     long long (*mono_ms)(void *ctx); /* monotonic milliseconds */
     void (*sleep_ms)(void *ctx, long ms);
     /* A uniformly distributed number in [0, 1), for backoff jitter. */
@@ -27,6 +29,11 @@ const struct clock *clock_system(void);
 static inline time_t clock_now(const struct clock *c)
 {
     return c->now(c->ctx);
+}
+
+static inline long long clock_wall_us(const struct clock *c)
+{
+    return c->wall_us(c->ctx);
 }
 
 static inline long long clock_mono_ms(const struct clock *c)

@@ -97,8 +97,8 @@ static void step(struct leader *l)
     struct kube_sync_request req;
     struct kube_call call;
 
-    if (!lease_next(&l->e, loop_now_ms(l->loop), clock_now(loop_clock(l->loop)),
-                    &req)) {
+    if (!lease_next(&l->e, loop_now_ms(l->loop),
+                    clock_wall_us(loop_clock(l->loop)), &req)) {
         notice(l);
         report_trouble(l);
         if (l->e.step == LEASE_DONE)

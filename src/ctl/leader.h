@@ -3,10 +3,11 @@
  * Lease state machine of kube/lease.h driven by timers and requests.
  *
  * Rounds run every retry period (2 s; a candidate's with jitter up to
- * 2.2 times that). Each Lease request may take at most a second and is
- * not retried by the client: the next round is the retry. While leading,
- * a timer fires at the renew deadline, so a leader whose renewals hang or
- * fail stops leading then, not at the next answer.
+ * 1.5 times that, or sooner when the Lease it waits for runs out). Each Lease
+ * request may take at most a second and is not retried by the client: the next
+ * round is the retry. While leading, a timer fires at the renew deadline, so a
+ * leader whose renewals hang or fail stops leading then, not at the next
+ * answer.
  *
  * Ownership: the loop and client are borrowed; the strings are copied.
  */

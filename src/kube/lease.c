@@ -53,13 +53,13 @@ enum er_code lease_record_parse(const char *json, size_t len,
     return ER_OK;
 }
 
-void lease_micro_time(time_t t, long usec, char out[32])
+void lease_micro_time(long long wall_us, char out[32])
 {
     char base[TIME_RFC3339_LEN];
 
-    time_format_rfc3339(t, base); /* "2026-01-01T00:00:12Z" */
+    time_format_rfc3339((time_t)(wall_us / 1000000), base); /* "...:12Z" */
     base[strlen(base) - 1] = '\0';
-    snprintf(out, 32, "%s.%06ldZ", base, usec % 1000000);
+    snprintf(out, 32, "%s.%06lldZ", base, wall_us % 1000000);
 }
 
 void lease_elector_init(struct lease_elector *e, const char *ns,
@@ -118,12 +118,12 @@ static char *lease_body(const struct lease_elector *e, const char *holder,
 }
 
 /* Take, or renew when we hold it already. */
-static void take_body(struct lease_elector *e, time_t wall, bool create)
+static void take_body(struct lease_elector *e, long long wall_us, bool create)
 {
     char now[32];
     bool ours = e->have_record && strcmp(e->observed.holder, e->identity) == 0;
 
-    lease_micro_time(wall, 0, now);
+    lease_micro_time(wall_us, now);
     free(e->body);
     e->body = lease_body(
         e, e->identity, (int)(e->duration_ms / 1000),
@@ -134,11 +134,11 @@ static void take_body(struct lease_elector *e, time_t wall, bool create)
         create ? NULL : e->observed.resource_version);
 }
 
-static void release_body(struct lease_elector *e, time_t wall)
+static void release_body(struct lease_elector *e, long long wall_us)
 {
     char now[32];
 
-    lease_micro_time(wall, 0, now);
+    lease_micro_time(wall_us, now);
     free(e->body);
     e->body = lease_body(e, "", 1, now, now, e->observed.transitions,
                          e->observed.resource_version);
@@ -166,7 +166,7 @@ void lease_begin_round(struct lease_elector *e, long long now_ms)
         e->step = LEASE_GET;
 }
 
-bool lease_next(struct lease_elector *e, long long now_ms, time_t wall,
+bool lease_next(struct lease_elector *e, long long now_ms, long long wall_us,
                 struct kube_sync_request *req)
 {
     e->asked_ms = now_ms;
@@ -175,15 +175,15 @@ bool lease_next(struct lease_elector *e, long long now_ms, time_t wall,
         set_request(req, "GET", e->path, NULL);
         return true;
     case LEASE_CREATE:
-        take_body(e, wall, true);
+        take_body(e, wall_us, true);
         set_request(req, "POST", e->collection, e->body);
         return true;
     case LEASE_TAKE:
-        take_body(e, wall, false);
+        take_body(e, wall_us, false);
         set_request(req, "PUT", e->path, e->body);
         return true;
     case LEASE_RELEASE:
-        release_body(e, wall);
+        release_body(e, wall_us);
         set_request(req, "PUT", e->path, e->body);
         return true;
     case LEASE_IDLE:

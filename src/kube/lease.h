@@ -11,9 +11,9 @@
  * changed that still leaves its holder's renew deadline a second to
  * spare: our previous read of it, or LEASE_OBSERVE_SLACK_MS before the
  * read that saw it change, whichever is later. client-go counts from the
- * read that saw it, which can come a whole jittered retry period (4.4 s)
- * after the renewal; counting from the earlier bound, and starting a
- * round the moment the Lease runs out, a standby takes over a dead
+ * read that saw it, which can come a whole jittered retry period (up to
+ * 4.4 s for client-go) after the renewal; counting from the earlier bound, and
+ * starting a round the moment the Lease runs out, a standby takes over a dead
  * leader's Lease within about 16.5 s instead of up to 24. A 409
  * means another candidate won the round. A leader whose renewals fail
  * for the renew deadline stops leading at once; on shutdown it releases
@@ -38,7 +38,11 @@
 #define LEASE_DURATION_MS 15000LL
 #define LEASE_RENEW_DEADLINE_MS 10000LL
 #define LEASE_RETRY_MS 2000LL
-#define LEASE_JITTER 1.2
+/* A candidate waits 2-3 s between rounds. client-go's factor is 1.2 (2-4.4
+ * s): enough spread for a few replicas either way, but a standby then
+ * notices a released Lease up to 4.4 s late, and a hand-over on SIGTERM
+ * is meant to take under 5 s. */
+#define LEASE_JITTER 0.5
 /* Each Lease request may take this long; the client does not retry it. */
 #define LEASE_REQUEST_TIMEOUT_MS 1000LL
 /* A change seen now happened at most this long ago, as far as a take is
@@ -63,9 +67,10 @@ enum er_code lease_record_parse(const char *json, size_t len,
                                 struct lease_record *out,
                                 struct er_error *err) ER_CHECK;
 
-/* "2026-01-01T00:00:12.000000Z": MicroTime, exactly six fractional
- * digits, as the API server requires. out holds 28 bytes. */
-void lease_micro_time(time_t t, long usec, char out[32]);
+/* "2026-01-01T00:00:12.000042Z": MicroTime, exactly six fractional
+ * digits, as the API server requires; wall_us is microseconds since 1970.
+ * out holds 28 bytes. */
+void lease_micro_time(long long wall_us, char out[32]);
 
 enum lease_step {
     LEASE_IDLE,    /* between rounds */
@@ -107,10 +112,11 @@ bool lease_leading(const struct lease_elector *e, long long now_ms);
 /* Starts a round at now: a renewal, an attempt, or the release. */
 void lease_begin_round(struct lease_elector *e, long long now_ms);
 
-/* The request of the round's next step (wall is for the Lease's times);
+/* The request of the round's next step (wall_us, microseconds since 1970,
+ * is for the Lease's times);
  * false when the round is over (then wait lease_wait_ms and begin the
  * next) or the Lease was released (step LEASE_DONE). */
-bool lease_next(struct lease_elector *e, long long now_ms, time_t wall,
+bool lease_next(struct lease_elector *e, long long now_ms, long long wall_us,
                 struct kube_sync_request *req);
 
 void lease_answer(struct lease_elector *e, long long now_ms,
@@ -118,8 +124,8 @@ void lease_answer(struct lease_elector *e, long long now_ms,
 void lease_fail(struct lease_elector *e, const struct er_error *err);
 
 /* Milliseconds until the next round: the retry period for a leader, the
- * retry period times 1 + 1.2 * random01 for a candidate, or less when the
- * Lease it waits for runs out sooner (then exactly until it does). */
+ * retry period times 1 + LEASE_JITTER * random01 for a candidate, or less when
+ * the Lease it waits for runs out sooner (then exactly until it does). */
 long long lease_wait_ms(const struct lease_elector *e, long long now_ms,
                         double random01);
 

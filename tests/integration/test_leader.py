@@ -105,6 +105,8 @@ class LeaderElectionTest(LeaderTestCase):
         self.assertEqual(spec["leaseDurationSeconds"], 15)
         for field in ("acquireTime", "renewTime"):
             self.assertRegex(spec[field], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        # Real microseconds: both on a whole second is a one-in-10^12 chance.
+        self.assertFalse(all(spec[f].endswith(".000000Z") for f in ("acquireTime", "renewTime")), spec)
         out = self.kube.kubectl("get", "lease", "ecr-renew", "-n", "kube-system")
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("pod-run-a_", out.stdout)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WALL ((time_t)1767225600) /* 2026-01-01T00:00:00Z */
+#define WALL_US (1767225600LL * 1000000) /* 2026-01-01T00:00:00Z */
 #define PATH                                                                   \
     "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/ecr-renew"
 #define COLLECTION "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
@@ -42,7 +42,7 @@ static char *step(struct lease_elector *e, long long now_ms, const char *method,
     char *sent;
 
     lease_begin_round(e, now_ms); /* does nothing within a round */
-    assert_true(lease_next(e, now_ms, WALL + now_ms / 1000, &req));
+    assert_true(lease_next(e, now_ms, WALL_US + now_ms * 1000, &req));
     assert_string_equal(req.method, method);
     assert_string_equal(req.path, path);
     sent = req.body ? strdup(req.body) : NULL;
@@ -63,7 +63,7 @@ static void round_over(struct lease_elector *e, long long now_ms)
 {
     struct kube_sync_request req;
 
-    assert_false(lease_next(e, now_ms, WALL, &req));
+    assert_false(lease_next(e, now_ms, WALL_US, &req));
 }
 
 static void micro_time__six_digits(void **state)
@@ -71,9 +71,9 @@ static void micro_time__six_digits(void **state)
     char out[32];
 
     (void)state;
-    lease_micro_time(WALL + 12, 0, out);
+    lease_micro_time(WALL_US + 12000000, out);
     assert_string_equal(out, "2026-01-01T00:00:12.000000Z");
-    lease_micro_time(WALL, 42, out);
+    lease_micro_time(WALL_US + 42, out);
     assert_string_equal(out, "2026-01-01T00:00:00.000042Z");
 }
 
@@ -111,22 +111,22 @@ static void leader__renews_with_put_then_stops_at_the_deadline(void **state)
     free(step(&e, 0, "POST", COLLECTION, 201,
               lease_json("10", "pod-a_1", 15, 0)));
     /* The fast path: a PUT of what we hold, no GET. */
-    sent = step(&e, 2000, "PUT", PATH, 200, lease_json("11", "pod-a_1", 15, 0));
+    sent = step(&e, 2250, "PUT", PATH, 200, lease_json("11", "pod-a_1", 15, 0));
     assert_contains(sent, "\"resourceVersion\":\"10\"");
-    assert_contains(sent, "\"renewTime\":\"2026-01-01T00:00:02.000000Z\"");
+    assert_contains(sent, "\"renewTime\":\"2026-01-01T00:00:02.250000Z\"");
     assert_contains(sent, "\"acquireTime\":\"2026-01-01T00:00:00.000000Z\"");
     assert_contains(sent, "\"leaseTransitions\":0");
     free(sent);
-    assert_true(lease_leading(&e, 2000));
+    assert_true(lease_leading(&e, 2250));
     /* Then the API server fails every renewal. */
     free(step(&e, 4000, "PUT", PATH, 500, NULL));
     assert_true(lease_leading(&e, 4000));
     free(step(&e, 6000, "PUT", PATH, 500, NULL));
-    assert_true(lease_leading(&e, 11999));
+    assert_true(lease_leading(&e, 12249));
     /* 10 s after the last renewal: no longer leading, at once. */
-    assert_false(lease_leading(&e, 12000));
-    free(step(&e, 12000, "GET", PATH, 500, NULL));
-    assert_false(lease_leading(&e, 12000));
+    assert_false(lease_leading(&e, 12250));
+    free(step(&e, 12250, "GET", PATH, 500, NULL));
+    assert_false(lease_leading(&e, 12250));
     assert_contains(e.trouble.msg, "500");
     lease_elector_free(&e);
 }
@@ -141,15 +141,15 @@ static void held_by_another__waits_for_its_duration_then_takes(void **state)
     free(step(&e, 0, "GET", PATH, 200, lease_json("20", "pod-a_1", 15, 3)));
     round_over(&e, 0);
     assert_false(lease_leading(&e, 0));
-    /* Between 2 and 4.4 s for a candidate. */
+    /* Between 2 and 3 s for a candidate. */
     assert_int_equal(lease_wait_ms(&e, 0, 0), LEASE_RETRY_MS);
-    assert_int_equal(lease_wait_ms(&e, 0, 1.0), LEASE_RETRY_MS * 22 / 10);
+    assert_int_equal(lease_wait_ms(&e, 0, 1.0), LEASE_RETRY_MS * 15 / 10);
     /* It renews (a new version) 10 s later: changed at 7 s at the
      * earliest (the slack: 3 s before the read), so held until 22 s. */
     free(step(&e, 10000, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
     round_over(&e, 10000);
     assert_int_equal(LEASE_OBSERVE_SLACK_MS, 3000);
-    /* The next round starts the moment it runs out, not up to 4.4 s on. */
+    /* The next round starts the moment it runs out, not up to 3 s on. */
     assert_int_equal(lease_wait_ms(&e, 20000, 1.0), 2000);
     free(step(&e, 21999, "GET", PATH, 200, lease_json("21", "pod-a_1", 15, 3)));
     round_over(&e, 21999);
@@ -239,13 +239,13 @@ static void release__empty_holder_one_second(void **state)
     free(sent);
     assert_false(lease_leading(&e, 1000));
     lease_begin_round(&e, 1000);
-    assert_false(lease_next(&e, 1000, WALL, &req));
+    assert_false(lease_next(&e, 1000, WALL_US, &req));
     /* A standby that is told to release has nothing to give up. */
     lease_elector_free(&e);
     lease_elector_init(&e, "kube-system", "ecr-renew", "pod-b_2");
     lease_release(&e);
     lease_begin_round(&e, 0);
-    assert_false(lease_next(&e, 0, WALL, &req));
+    assert_false(lease_next(&e, 0, WALL_US, &req));
     assert_int_equal(e.step, LEASE_DONE);
     lease_elector_free(&e);
 }

@@ -92,6 +92,13 @@ static double tc_random(void *ctx)
     return 0.5;
 }
 
+static long long tc_wall_us(void *ctx)
+{
+    struct test_clock *tc = ctx;
+
+    return (long long)tc->now * 1000000 + tc->wall_carry_ms * 1000;
+}
+
 void test_clock_init(struct test_clock *tc, time_t now)
 {
     memset(tc, 0, sizeof(*tc));
@@ -99,6 +106,7 @@ void test_clock_init(struct test_clock *tc, time_t now)
     tc->mono_ms = 1000000;
     tc->clock = (struct clock){
         .now = tc_now,
+        .wall_us = tc_wall_us,
         .mono_ms = tc_mono,
         .sleep_ms = tc_sleep,
         .random01 = tc_random,

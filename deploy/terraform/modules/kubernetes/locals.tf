@@ -57,7 +57,7 @@ locals {
   # --- leader election (mode controller) ---------------------------------
   # Always on, whatever controller_replicas: only the holder of the Lease
   # writes, so a Deployment scaled by hand is safe too, and with one replica
-  # a rollout hands the Lease over in 2-5 s (the old pod gives it up on
+  # a rollout hands the Lease over within 3 s (the old pod gives it up on
   # SIGTERM). The Lease is in the pod's own namespace (the downward API sets
   # ECR_RENEW_LEASE_NAMESPACE), where kubernetes_role_v1.leader_election is.
   lease_name = "ecr-renew"

@@ -643,7 +643,7 @@ resource "kubernetes_role_binding_v1" "leader_election" {
 
 # controller_replicas pods (2 by default) with leader election: only the
 # holder of the Lease writes, a standby takes over within about 17 s of its
-# death and 2-5 s after its SIGTERM. They prefer different nodes, and the
+# death and within 3 s of its SIGTERM. They prefer different nodes, and the
 # PodDisruptionBudget lets a drain take one at a time. A rollout starts a new
 # pod first and stops an old one once the new one is ready, so a controller
 # is serving throughout. With create_initial_secret, apply waits for the
