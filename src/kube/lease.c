@@ -4,6 +4,7 @@
 #include "../core/xalloc.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,7 @@ void lease_elector_init(struct lease_elector *e, const char *ns,
     e->duration_ms = LEASE_DURATION_MS;
     e->renew_deadline_ms = LEASE_RENEW_DEADLINE_MS;
     e->retry_ms = LEASE_RETRY_MS;
+    e->read_ms = LLONG_MIN;
 }
 
 void lease_elector_free(struct lease_elector *e)
@@ -223,7 +225,7 @@ static long long changed_since(const struct lease_elector *e, long long now_ms)
 {
     long long since = now_ms - LEASE_OBSERVE_SLACK_MS;
 
-    if (e->have_read && e->read_ms > since)
+    if (e->read_ms > since)
         since = e->read_ms;
     return since;
 }
@@ -250,7 +252,6 @@ static void on_get(struct lease_elector *e, long long now_ms,
         return;
     }
     observe(e, &rec, changed_since(e, now_ms));
-    e->have_read = true;
     e->read_ms = e->asked_ms;
     held = rec.holder[0] && strcmp(rec.holder, e->identity) != 0 &&
            e->observed_ms + (long long)rec.duration_s * 1000 > now_ms;
@@ -274,8 +275,7 @@ static void on_written(struct lease_elector *e, long long now_ms,
         e->have_record = false;
     } else {
         observe(e, &rec, now_ms);
-        e->have_read = true; /* a later change comes after this write */
-        e->read_ms = e->asked_ms;
+        e->read_ms = e->asked_ms; /* a later change comes after this write */
     }
     e->leader = true;
     e->renewed_ms = now_ms;

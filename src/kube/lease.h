@@ -93,8 +93,8 @@ struct lease_elector {
     long long observed_ms; /* the earliest it can have changed (see the
                             * top), on our clock */
     long long asked_ms;    /* when this round's request was sent */
-    bool have_read;        /* read_ms is set */
-    long long read_ms;     /* when our last answered GET was sent */
+    long long read_ms;     /* when the request that last showed us the
+                            * record was sent; LLONG_MIN before one */
     long long renewed_ms;  /* our last successful take or renewal */
     char *body;
     struct er_error trouble; /* of the last failed round; ER_OK after one
