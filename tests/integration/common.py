@@ -18,6 +18,7 @@ import subprocess
 import unittest
 
 from tests.fakes.aws import harness as aws_harness  # noqa: F401 (re-export)
+from tests.fakes.kube import harness as kube_harness
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("ECR_RENEW_BIN", os.path.join(ROOT, "build", "ecr-renew"))
@@ -44,6 +45,20 @@ class ToolTestCase(unittest.TestCase):
         require_binary(self)
         self._runs = []
         self._secrets = set()
+
+    @classmethod
+    def start_aws(cls):
+        """cls.aws: the class's own AWS stand-in, stopped and its files
+        removed after the class's last test, or when setUpClass fails."""
+        cls.aws = aws_harness.FakeAws().start()
+        cls.addClassCleanup(cls.aws.cleanup)
+
+    @classmethod
+    def start_kube(cls, config=None):
+        """cls.kube: the class's own API stand-in, stopped the same way
+        (before an AWS stand-in started earlier)."""
+        cls.kube = kube_harness.FakeKube(config).start()
+        cls.addClassCleanup(cls.kube.stop)
 
     def remember_secret(self, *values):
         """Marks values that must never appear in stderr (or stray stdout)."""

@@ -12,7 +12,7 @@ import threading
 import time
 
 from tests.fakes.kube import harness as kube_harness
-from tests.integration.common import BIN, EXIT_KUBE, EXIT_OK, aws_harness
+from tests.integration.common import BIN, EXIT_KUBE, EXIT_OK
 from tests.integration.controller_common import metric
 from tests.integration.test_run import SECRET, RunTestCase, controller_rules, kube_config
 
@@ -34,8 +34,8 @@ class AccountsTestCase(RunTestCase):
              "namespaces": "*"}] + account_rules(["get", "list", "patch"])})
         cfg["users"].append({"name": "run-accounts", "token": "fake-token-run-accounts",
                              "rules": controller_rules() + account_rules(["get", "list", "watch", "patch"])})
-        cls.aws = aws_harness.FakeAws().start()
-        cls.kube = kube_harness.FakeKube(cfg).start()
+        cls.start_aws()
+        cls.start_kube(cfg)
 
     def setUp(self):
         super().setUp()

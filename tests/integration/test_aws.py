@@ -25,13 +25,8 @@ def read(path):
 class AwsTestCase(ToolTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
+        cls.start_aws()
         cls.password = cls.current_password()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.aws.stop()
-        cls.aws.cleanup()
 
     @classmethod
     def current_password(cls, region=None):

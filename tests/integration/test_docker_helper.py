@@ -185,12 +185,7 @@ class HelperTestCase(ToolTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.aws.stop()
-        cls.aws.cleanup()
+        cls.start_aws()
 
     def setUp(self):
         super().setUp()

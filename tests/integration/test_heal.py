@@ -10,8 +10,6 @@ copied at creation only) and, with recreateOwnedPods, the owner.
 import json
 import time
 
-from tests.fakes.kube import harness as kube_harness
-from tests.integration.common import aws_harness
 from tests.integration.controller_common import metric, parse_metrics
 from tests.integration.test_leader import lease_and_event_rules
 from tests.integration.test_run import SECRET, RunTestCase, controller_rules, kube_config
@@ -30,8 +28,8 @@ class HealTest(RunTestCase):
     def setUpClass(cls):
         cfg = kube_config()
         cfg["users"].append({"name": "healer", "token": "fake-token-healer", "rules": healer_rules()})
-        cls.aws = aws_harness.FakeAws().start()
-        cls.kube = kube_harness.FakeKube(cfg).start()
+        cls.start_aws()
+        cls.start_kube(cfg)
 
     def setUp(self):
         super().setUp()

@@ -14,6 +14,7 @@ duration. Any other field fails the test, as it would fail the pull.
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 
@@ -70,17 +71,11 @@ def request(image, version=V1, order="kubelet", token=None, annotations=None):
 class KubeletTestCase(ToolTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
+        cls.start_aws()
         cls.bindir = tempfile.mkdtemp(prefix="ecr-renew-kubelet-")
+        cls.addClassCleanup(shutil.rmtree, cls.bindir, True)
         cls.dropin = os.path.join(cls.bindir, "ecr-credential-provider")
         os.symlink(os.path.abspath(BIN), cls.dropin)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.aws.stop()
-        cls.aws.cleanup()
-        os.unlink(cls.dropin)
-        os.rmdir(cls.bindir)
 
     def setUp(self):
         super().setUp()

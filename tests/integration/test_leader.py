@@ -13,8 +13,6 @@ import signal
 import threading
 import time
 
-from tests.fakes.kube import harness as kube_harness
-from tests.integration.common import EXIT_OK, aws_harness
 from tests.integration.controller_common import RunningTool, metric, parse_metrics
 from tests.integration.test_run import SECRET, RunTestCase, controller_rules, kube_config
 
@@ -43,8 +41,8 @@ class LeaderTestCase(RunTestCase):
         for name in ("run-a", "run-b"):
             cfg["users"].append({"name": name, "token": "fake-token-" + name,
                                  "rules": controller_rules() + lease_and_event_rules()})
-        cls.aws = aws_harness.FakeAws().start()
-        cls.kube = kube_harness.FakeKube(cfg).start()
+        cls.start_aws()
+        cls.start_kube(cfg)
 
     def setUp(self):
         super().setUp()

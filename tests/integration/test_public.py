@@ -11,7 +11,7 @@ import base64
 import json
 
 from tests.fakes.kube import harness as kube_harness
-from tests.integration.common import EXIT_AWS, EXIT_OK, EXIT_USAGE, ToolTestCase, aws_harness
+from tests.integration.common import EXIT_AWS, EXIT_OK, EXIT_USAGE, ToolTestCase
 
 PUBLIC = "public.ecr.aws"
 PUBLIC_DUALSTACK = "ecr-public.aws.com"
@@ -20,12 +20,7 @@ PUBLIC_DUALSTACK = "ecr-public.aws.com"
 class PublicTestCase(ToolTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.aws.stop()
-        cls.aws.cleanup()
+        cls.start_aws()
 
     def setUp(self):
         super().setUp()
@@ -103,12 +98,7 @@ class SyncPublicTest(PublicTestCase):
         super().setUpClass()
         cfg = kube_harness.default_config()
         cfg["namespaces"] += ["runtime"]
-        cls.kube = kube_harness.FakeKube(cfg).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kube.stop()
-        super().tearDownClass()
+        cls.start_kube(cfg)
 
     def test_sync_public_and_alias__in_the_secret_and_its_annotation(self):
         env = self.aws.env(user="ecr-public-reader")

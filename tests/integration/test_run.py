@@ -20,7 +20,7 @@ import unittest
 
 from tests.fakes.kube import harness as kube_harness
 from tests.integration.common import (EXIT_CONFIG, EXIT_NO_CREDS, EXIT_OK, EXIT_USAGE,
-                                      ToolTestCase, aws_harness)
+                                      ToolTestCase)
 from tests.integration.controller_common import RunningTool, metric, parse_metrics
 
 SA = kube_harness.SA_USER
@@ -58,14 +58,8 @@ def have_promtool():
 class RunTestCase(ToolTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
-        cls.kube = kube_harness.FakeKube(kube_config()).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kube.stop()
-        cls.aws.stop()
-        cls.aws.cleanup()
+        cls.start_aws()
+        cls.start_kube(kube_config())
 
     def setUp(self):
         super().setUp()

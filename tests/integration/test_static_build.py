@@ -351,18 +351,11 @@ class StaticBinaryInChrootTest(unittest.TestCase):
             _skip_or_fail("chroot needs root (CI runs as root)")
         cls.chroot = _tool("chroot")
         cls.aws = aws_harness.FakeAws().start()
-        try:
-            ecr = cls.aws.client("ecr", user="ecr-reader")
-            token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
-            cls.boto3_password = base64.b64decode(token).decode().split(":", 1)[1]
-        except BaseException:
-            cls.aws.cleanup()
-            raise
+        cls.addClassCleanup(cls.aws.cleanup)  # also when the rest fails
+        ecr = cls.aws.client("ecr", user="ecr-reader")
+        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        cls.boto3_password = base64.b64decode(token).decode().split(":", 1)[1]
         cls.secrets = [cls.aws.keys("ecr-reader")[1], cls.boto3_password]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.aws.cleanup()
 
     def setUp(self):
         self.aws.clear_requests()

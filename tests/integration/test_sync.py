@@ -16,7 +16,7 @@ import time
 
 from tests.fakes.kube import harness as kube_harness
 from tests.integration.common import (EXIT_CONFIG, EXIT_KUBE, EXIT_OK, EXIT_USAGE,
-                                      ToolTestCase, aws_harness)
+                                      ToolTestCase)
 
 SA = kube_harness.SA_USER
 SECRET = "ecr-registry-secret"
@@ -48,14 +48,8 @@ def kube_config():
 class SyncTestCase(ToolTestCase):
     @classmethod
     def setUpClass(cls):
-        cls.aws = aws_harness.FakeAws().start()
-        cls.kube = kube_harness.FakeKube(kube_config()).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.kube.stop()
-        cls.aws.stop()
-        cls.aws.cleanup()
+        cls.start_aws()
+        cls.start_kube(kube_config())
 
     def setUp(self):
         super().setUp()
