@@ -60,6 +60,10 @@ HOSTS_NAME = "aws.test"
 DNS_NAME = "ecr-fake.dns.test"
 DNS_SERVER = "127.53.0.1"  # loopback; only this test's responder listens there
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+# The chroot's /etc/hosts names the AWS stand-in; its resolver is one
+# nobody answers, so /etc/hosts must be enough.
+CHROOT_HOSTS = "127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME
+CHROOT_RESOLV = "nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER
 SYNC_NAMESPACE = "runtime"  # sync's default namespace
 
 
@@ -364,6 +368,12 @@ class StaticBinaryInChrootTest(unittest.TestCase):
         os.chmod(self.root, 0o755)
 
     # -- helpers ----------------------------------------------------------
+    def make_pki(self):
+        """A test CA and a certificate for HOSTS_NAME: (ca_pem, cert, key)."""
+        pki = tempfile.mkdtemp(prefix="ecr-renew-pki-")
+        self.addCleanup(shutil.rmtree, pki, True)
+        return _make_test_pki(pki, HOSTS_NAME)
+
     def make_root(self, hosts, resolv, extra_ca=b""):
         """The whole file system the binary will see. ``extra_ca`` is
         appended to the copy of the system CA bundle."""
@@ -445,9 +455,7 @@ class StaticBinaryInChrootTest(unittest.TestCase):
 
     # -- tests ------------------------------------------------------------
     def test_login__name_from_etc_hosts__in_bare_chroot(self):
-        self.make_root(hosts="127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME,
-                       # A resolver nobody answers: /etc/hosts must be enough.
-                       resolv="nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER)
+        self.make_root(CHROOT_HOSTS, CHROOT_RESOLV)
         password = self.run_login(self.chroot_cmd() + ["/ecr-renew"],
                                   self.env("http://%s:%d" % (HOSTS_NAME, self.aws.port)))
         self.check_fake_saw_chroot_call()
@@ -457,15 +465,11 @@ class StaticBinaryInChrootTest(unittest.TestCase):
         # ecr-renew sets no CA path for AWS: libcurl's built-in default,
         # /etc/ssl/certs/ca-certificates.crt (the file the image ships), must
         # be read and verification must be on.
-        pki = tempfile.mkdtemp(prefix="ecr-renew-pki-")
-        self.addCleanup(shutil.rmtree, pki, True)
-        ca_pem, cert, key = _make_test_pki(pki, HOSTS_NAME)
-        hosts = "127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME
-        resolv = "nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER
+        ca_pem, cert, key = self.make_pki()
         with _TlsFront(cert, key, self.aws.port) as front:
             env = self.env("https://%s:%d" % (HOSTS_NAME, front.port))
             # Without the test CA in the bundle the handshake must be refused.
-            self.make_root(hosts, resolv)
+            self.make_root(CHROOT_HOSTS, CHROOT_RESOLV)
             proc = subprocess.run(self.chroot_cmd() + ["/ecr-renew", "login"], env=env,
                                   capture_output=True, text=True, timeout=120)
             self.assertNotEqual(proc.returncode, 0, "login trusted an unknown CA")
@@ -478,7 +482,7 @@ class StaticBinaryInChrootTest(unittest.TestCase):
             os.chmod(self.root, 0o755)
             # With it: login works over TLS.
             self.aws.clear_requests()
-            self.make_root(hosts, resolv, extra_ca=ca_pem)
+            self.make_root(CHROOT_HOSTS, CHROOT_RESOLV, extra_ca=ca_pem)
             password = self.run_login(self.chroot_cmd() + ["/ecr-renew"], env)
             self.assertGreater(front.handshakes_ok, 0)
         self.check_fake_saw_chroot_call()
@@ -488,14 +492,10 @@ class StaticBinaryInChrootTest(unittest.TestCase):
         # The image's /etc/ssl/certs: a hashed directory, read lazily (no
         # bundle parsed at start); AWS calls use it when no AWS_CA_BUNDLE,
         # SSL_CERT_FILE or SSL_CERT_DIR is set.
-        pki = tempfile.mkdtemp(prefix="ecr-renew-pki-")
-        self.addCleanup(shutil.rmtree, pki, True)
-        ca_pem, cert, key = _make_test_pki(pki, HOSTS_NAME)
-        hosts = "127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME
-        resolv = "nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER
+        ca_pem, cert, key = self.make_pki()
         with _TlsFront(cert, key, self.aws.port) as front:
             env = self.env("https://%s:%d" % (HOSTS_NAME, front.port))
-            self.make_hashed_root(hosts, resolv, ca_pem)
+            self.make_hashed_root(CHROOT_HOSTS, CHROOT_RESOLV, ca_pem)
             password = self.run_login(self.chroot_cmd() + ["/ecr-renew"], env)
             self.assertGreater(front.handshakes_ok, 0)
         self.check_fake_saw_chroot_call()
@@ -508,8 +508,7 @@ class StaticBinaryInChrootTest(unittest.TestCase):
         cfg = kube_harness.default_config()
         cfg["namespaces"].append(SYNC_NAMESPACE)
         with kube_harness.FakeKube(cfg) as kube:
-            self.make_root(hosts="127.0.0.1\tlocalhost\n127.0.0.1\t%s\n" % HOSTS_NAME,
-                           resolv="nameserver %s\noptions timeout:1 attempts:1\n" % DNS_SERVER)
+            self.make_root(CHROOT_HOSTS, CHROOT_RESOLV)
             sa_dir = os.path.join(self.root, SA_DIR.lstrip("/"))
             shutil.copytree(kube.write_incluster_dir(), sa_dir)
             for d in ("var", "var/run", "var/run/secrets", "var/run/secrets/kubernetes.io",
