@@ -780,17 +780,23 @@ def _web_identity(resp: Any, fake: FakeAws) -> dict[str, Any]:
     }
 
 
-def _ecr_token(resp: Any, fake: FakeAws) -> tuple[str, dict[str, Any]]:
-    auth = sigv4_verify.parse_authorization(resp.headers.get("Authorization"))
-    region = auth.region  # moto's own guess may come from the URL or User-Agent
-    content_type = resp.headers.get("Content-Type") or ""
+def _require_json11(service: str, content_type: str | None) -> None:
+    """ECR and ECR Public speak AWS JSON 1.1: any other body type is refused
+    as AWS refuses it."""
+    content_type = content_type or ""
     if not content_type.lower().startswith("application/x-amz-json-1.1"):
         raise AwsError(
             "SerializationException",
-            f"fake_aws: ECR speaks AWS JSON 1.1; Content-Type must be "
+            f"fake_aws: {service} speaks AWS JSON 1.1; Content-Type must be "
             f"application/x-amz-json-1.1, not {content_type!r}",
             400,
         )
+
+
+def _ecr_token(resp: Any, fake: FakeAws) -> tuple[str, dict[str, Any]]:
+    auth = sigv4_verify.parse_authorization(resp.headers.get("Authorization"))
+    region = auth.region  # moto's own guess may come from the URL or User-Agent
+    _require_json11("ECR", resp.headers.get("Content-Type"))
     registry_ids = resp._get_param("registryIds")
     if registry_ids is None:
         registry_ids = [resp.current_account]
@@ -865,14 +871,7 @@ def _ecr_public_authorize(headers: Any, wire: sigv4_verify.WireRequest, path: st
 
 
 def _ecr_public_token(fake: FakeAws, wire: sigv4_verify.WireRequest, account: str) -> bytes:
-    content_type = wire.header("content-type") or ""
-    if not content_type.lower().startswith("application/x-amz-json-1.1"):
-        raise AwsError(
-            "SerializationException",
-            f"fake_aws: ECR Public speaks AWS JSON 1.1; Content-Type must be "
-            f"application/x-amz-json-1.1, not {content_type!r}",
-            400,
-        )
+    _require_json11("ECR Public", wire.header("content-type"))
     try:
         request = json.loads(wire.body) if wire.body.strip() else None
     except ValueError:
